@@ -1,0 +1,110 @@
+"""API keys for DRF: `Authorization: Bearer arc_<prefix>_<secret>` (or `X-API-Key`), scopes and throttles."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions, throttling
+
+from .models import API_KEY_PREFIX, ApiKey, ApiScope, Organisation, hash_api_key, role_at_least
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiClient:
+    """Who is calling the API: an organisation's key. Stands in `request.user`."""
+
+    key: ApiKey
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.key.organisation
+
+
+def parse_api_key(raw: str) -> tuple[str, str] | None:
+    if not raw.startswith(API_KEY_PREFIX):
+        return None
+    prefix, sep, secret = raw[len(API_KEY_PREFIX):].partition("_")
+    return (prefix, secret) if sep and prefix and secret else None
+
+
+def find_active_key(raw: str) -> ApiKey | None:
+    parsed = parse_api_key(raw.strip())
+    if parsed is None:
+        return None
+    prefix, secret = parsed
+    key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+    if key is None or not hmac.compare_digest(key.hashed_secret, hash_api_key(secret)):
+        return None
+    if not key.is_active:
+        return None
+    return key
+
+
+def touch_last_used(key: ApiKey) -> None:
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        raw = self._raw_key(request)
+        if raw is None:
+            return None
+        key = find_active_key(raw)
+        if key is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
+        touch_last_used(key)
+        return ApiClient(key), key
+
+    def _raw_key(self, request) -> str | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if header:
+            scheme, _, value = header.partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <api key>'.")
+            return value
+        return request.META.get("HTTP_X_API_KEY") or None
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="arc-eval"'
+
+
+class IsOrganisationMember(permissions.BasePermission):
+    """An API key of some organisation; ingest-only keys reach only views marked `ingest_allowed`."""
+
+    message = "This API key may only send traces."
+
+    def has_permission(self, request, view) -> bool:
+        if not isinstance(request.auth, ApiKey):
+            raise exceptions.NotAuthenticated("Send an API key: 'Authorization: Bearer <api key>'.")
+        if request.auth.scope == ApiScope.INGEST:
+            return bool(getattr(view, "ingest_allowed", False)) and request.method == "POST"
+        return True
+
+
+class IsAdminKey(permissions.BasePermission):
+    message = "Only keys created by an owner or admin may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, ApiKey) and role_at_least(request.auth.role, "admin")
+
+
+class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
+    scope = "api_key"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not isinstance(request.auth, ApiKey):
+            return None
+        return f"throttle:{self.scope}:{request.auth.prefix}"
