@@ -6,4 +6,4 @@ class ArcwebConfig(AppConfig):
     verbose_name = "Arc Eval"
 
     def ready(self) -> None:
-        from . import accounts  # noqa: F401  (connects the signup signal)
+        from . import accounts, schema  # noqa: F401  (signup signal, OpenAPI auth extension)

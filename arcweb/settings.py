@@ -133,7 +133,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
 MAILERS = {
     "default": {
-        "BACKEND": os.environ.get("MAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+        "BACKEND": os.environ.get(
+            "MAIL_BACKEND",
+            "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+        ),
         "OPTIONS": {k.lower(): os.environ[f"MAIL_{k}"] for k in ("HOST", "USERNAME", "PASSWORD")
                     if f"MAIL_{k}" in os.environ},
     }

@@ -379,7 +379,7 @@ def _trace(trace_id: str, spans: list[_Span]) -> dict[str, Any]:
         "session_id": _text(_first(ordered, SESSION_KEYS)),
         "user_id": _text(_first(ordered, USER_KEYS)),
         "tags": _tags(_first(ordered, TAG_KEYS)),
-        "metadata": {"source": "langfuse" if is_langfuse else "otlp", **_trace_metadata(ordered),
+        "metadata": {**_trace_metadata(ordered), "source": "langfuse" if is_langfuse else "otlp",
                      "resource": _bounded(root.resource)},
     }
     if root_span["error"] is not None:
@@ -394,10 +394,10 @@ def _break_cycles(parents: dict[str, str | None]) -> None:
     """Cut parent links that loop, so every span leads up to a root."""
     reaches_root: set[str] = set()
     for span_id in parents:
-        path: list[str] = []
+        path: set[str] = set()
         current: str | None = span_id
         while current is not None and current not in reaches_root and current not in path:
-            path.append(current)
+            path.add(current)
             current = parents[current]
         if current is not None and current in path:
             parents[current] = None
@@ -580,12 +580,19 @@ def _reject_constant(name: str) -> None:
     raise ValueError(name)
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
 def _json_or_text(value: Any) -> Any:
-    """A string holding a JSON object, array or string is parsed; anything else is returned as is."""
+    """A string holding a JSON object, array or string is parsed (if it is plain, finite JSON); else as is."""
     if not isinstance(value, str) or value.lstrip()[:1] not in ("{", "[", '"'):
         return value
     try:
-        return json.loads(value, parse_constant=_reject_constant)
+        return json.loads(value, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError):
         return value
 

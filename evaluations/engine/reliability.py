@@ -1,0 +1,309 @@
+"""Reliability of one run and of an agent over a window.
+
+Per run: success (DESIGN.md "Reliability, defined"), tool-call accuracy, loops and a 0-100 quality
+score with each factor's contribution. Per agent: functions of plain counts and sums, so a rollup over
+any number of runs is computed from stored aggregates (see `WindowCounts`) without loading the runs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from .failures import stopped_early
+from .trace import Span, Trace
+
+LOOP_THRESHOLD = 3
+PASS_K = (1, 2, 3, 4, 5)
+Z95 = 1.959963984540054
+
+GRADES: tuple[tuple[float, str], ...] = (
+    (97, "A+"), (93, "A"), (90, "A-"), (87, "B+"), (83, "B"), (80, "B-"),
+    (77, "C+"), (73, "C"), (70, "C-"), (67, "D+"), (63, "D"), (60, "D-"), (0, "F"),
+)
+
+# Weights of the quality score; they add up to 100.
+WEIGHTS: dict[str, float] = {"outcome": 40, "tool_accuracy": 25, "no_loops": 15, "compliance": 10, "clean_errors": 10}
+
+_UNKNOWN_TOOL = re.compile(r"not a valid tool|unknown tool|no such tool|invalidtool|tool .{0,40} not found", re.IGNORECASE)
+_BAD_ARGS = re.compile(r"validation ?error|invalid (?:tool )?arguments?|invalidtoolcall|missing (?:\d+ )?required|"
+                       r"unexpected keyword|jsondecodeerror|should be a valid", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+
+
+# --- one run ---------------------------------------------------------------------------------------------
+
+def empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not (value.strip() if isinstance(value, str) else value))
+
+
+def run_success(trace: Trace, *, compliance_passed: bool = True, human_label: bool | None = None) -> bool:
+    """A human label decides; else no error, a non-empty output, a last tool call that did not fail and no
+    failed compliance rule. A client that reports `success: false` is believed; `true` is still checked."""
+    if human_label is not None:
+        return human_label
+    if trace.success is False or trace.error is not None or empty(trace.output) or stopped_early(trace.output):
+        return False
+    tools = [s for s in trace.spans if s.kind == "tool"]
+    return not (tools and tools[-1].error is not None) and compliance_passed
+
+
+@dataclass(frozen=True, slots=True)
+class ToolAccuracy:
+    calls: int
+    failed: int
+    unknown_tool: int
+    invalid_arguments: int
+    failed_span_ids: tuple[str, ...]
+
+    @property
+    def accuracy(self) -> float:
+        return 1.0 if not self.calls else (self.calls - self.failed) / self.calls
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"calls": self.calls, "failed": self.failed, "unknown_tool": self.unknown_tool,
+                "invalid_arguments": self.invalid_arguments, "accuracy": round(self.accuracy, 4),
+                "failed_span_ids": list(self.failed_span_ids)}
+
+
+def tool_accuracy(spans: list[Span], known_tools: Iterable[str] | None = None) -> ToolAccuracy:
+    """A call is wrong when it failed, named a tool that does not exist or had malformed arguments."""
+    known = set(known_tools) if known_tools is not None else None
+    calls = failed = unknown = invalid = 0
+    failed_ids: list[str] = []
+    for span in spans:
+        if span.kind != "tool" or span.attributes.get("pseudo_tool"):
+            continue
+        calls += 1
+        message = f"{span.error.type}: {span.error.message}" if span.error else ""
+        is_unknown = bool((known is not None and span.name not in known) or _UNKNOWN_TOOL.search(message))
+        is_invalid = bool(span.attributes.get("arguments_invalid") or _BAD_ARGS.search(message))
+        unknown += is_unknown
+        invalid += is_invalid and not is_unknown
+        if span.error is not None or is_unknown or is_invalid:
+            failed += 1
+            failed_ids.append(span.span_id)
+    return ToolAccuracy(calls, failed, unknown, invalid, tuple(failed_ids))
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    tool: str
+    count: int
+    span_ids: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tool": self.tool, "count": self.count, "span_ids": list(self.span_ids)}
+
+
+def detect_loops(spans: list[Span], threshold: int = LOOP_THRESHOLD) -> list[Loop]:
+    """Tools called `threshold` or more times with identical arguments in one run."""
+    groups: dict[tuple[str, bytes], list[str]] = {}
+    for span in spans:
+        if span.kind == "tool":
+            key = (span.name, msgspec.json.encode(span.input, order="sorted"))
+            groups.setdefault(key, []).append(span.span_id)
+    return [Loop(name, len(ids), tuple(ids)) for (name, _), ids in groups.items() if len(ids) >= threshold]
+
+
+def quality_score(*, success: bool, accuracy: ToolAccuracy, loops: list[Loop], compliance_passed: bool,
+                  compliance_findings: int, errors: int, spans: int) -> tuple[float, list[dict[str, Any]]]:
+    """0-100 and each factor's value (0-1) and points; a failed run cannot score above 60 (grade D-)."""
+    values = {
+        "outcome": 1.0 if success else 0.0,
+        "tool_accuracy": accuracy.accuracy,
+        "no_loops": 0.0 if loops else 1.0,
+        "compliance": 0.0 if not compliance_passed else (0.5 if compliance_findings else 1.0),
+        "clean_errors": 1.0 - min(1.0, errors / spans) if spans else (0.0 if errors else 1.0),
+    }
+    factors = [{"factor": name, "weight": weight, "value": round(values[name], 4),
+                "points": round(weight * values[name], 2)} for name, weight in WEIGHTS.items()]
+    score = round(sum(f["points"] for f in factors), 2)
+    return score, factors
+
+
+def grade(score: float) -> str:
+    return next(letter for floor, letter in GRADES if score >= floor)
+
+
+def input_fingerprint(trace: Trace) -> str:
+    """Same task, same fingerprint: agent + input with case and whitespace of strings normalised."""
+    def norm(value: Any) -> Any:
+        if isinstance(value, str):
+            return _SPACE.sub(" ", value).strip().lower()
+        if isinstance(value, dict):
+            return {str(k): norm(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [norm(v) for v in value]
+        return value
+
+    payload = msgspec.json.encode([trace.agent_id, norm(trace.input)], order="sorted")
+    return hashlib.sha256(payload).hexdigest()[:32]
+
+
+def time_split(trace: Trace) -> dict[str, float]:
+    """Milliseconds spent in model calls, in tool calls and in the agent's own code (the remainder)."""
+    llm = sum(s.duration_ms or 0.0 for s in trace.spans if s.kind == "llm")
+    tool = sum(s.duration_ms or 0.0 for s in trace.spans if s.kind in ("tool", "retrieval"))
+    total = trace.duration_ms if trace.duration_ms is not None else max(llm + tool, 0.0)
+    return {"llm_ms": llm, "tool_ms": tool, "own_ms": max(total - llm - tool, 0.0), "total_ms": total}
+
+
+# --- an agent over a window: plain numbers in ------------------------------------------------------------
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def pass_hat_k(tasks: Iterable[tuple[int, int]], k: int) -> float | None:
+    """pass^k: the chance that k runs of the same task all succeed, from (runs, successes) per input
+    fingerprint, with the unbiased estimator C(c, k) / C(n, k) averaged over tasks with at least k runs."""
+    estimates = [math.comb(c, k) / math.comb(n, k) for n, c in tasks if n >= k]
+    return sum(estimates) / len(estimates) if estimates else None
+
+
+def pass_k_curve(tasks: Iterable[tuple[int, int]], ks: Iterable[int] = PASS_K) -> dict[str, float | None]:
+    groups = list(tasks)
+    return {str(k): (None if (v := pass_hat_k(groups, k)) is None else round(v, 4)) for k in ks}
+
+
+def two_proportion_test(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:
+    """(z, two-sided p) for the difference between two success rates (pooled normal approximation)."""
+    if n1 <= 0 or n2 <= 0:
+        return 0.0, 1.0
+    pooled = (s1 + s2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 0.0, 1.0
+    z = (s2 / n2 - s1 / n1) / se
+    return z, math.erfc(abs(z) / math.sqrt(2))
+
+
+def trend(prev_successes: int, prev_runs: int, successes: int, runs: int, alpha: float = 0.05) -> dict[str, Any]:
+    """Change of success rate against the previous window, flagged only when significant."""
+    z, p = two_proportion_test(prev_successes, prev_runs, successes, runs)
+    delta = (successes / runs if runs else 0.0) - (prev_successes / prev_runs if prev_runs else 0.0)
+    significant = p < alpha and prev_runs > 0 and runs > 0
+    direction = ("up" if delta > 0 else "down") if significant else "flat"
+    return {"delta_pp": round(delta * 100, 2), "z": round(z, 3), "p_value": round(p, 4),
+            "significant": significant, "direction": direction}
+
+
+# Latency histogram edges in ms (log-spaced): stored per agent/window so percentiles need no raw runs.
+LATENCY_EDGES_MS: tuple[float, ...] = tuple(round(10 * 1.25 ** i, 1) for i in range(60))
+
+
+def latency_bucket(duration_ms: float) -> int:
+    return bisect.bisect_left(LATENCY_EDGES_MS, duration_ms)
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Linear-interpolated percentile (q in 0-100) of already-sorted values."""
+    if not sorted_values:
+        return None
+    position = (len(sorted_values) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def histogram_percentile(counts: list[int], q: float) -> float | None:
+    """Percentile from latency-histogram counts (index = `latency_bucket`): the bucket's upper edge."""
+    total = sum(counts)
+    if not total:
+        return None
+    rank = math.ceil(total * q / 100)
+    running = 0
+    for index, count in enumerate(counts):
+        running += count
+        if running >= rank:
+            return LATENCY_EDGES_MS[min(index, len(LATENCY_EDGES_MS) - 1)]
+    return LATENCY_EDGES_MS[-1]
+
+
+@dataclass(slots=True)
+class WindowCounts:
+    """What the Django side stores per agent and window (sums and counts), enough for every rollup figure."""
+
+    runs: int = 0
+    successes: int = 0
+    score_sum: float = 0.0
+    duration_ms_sum: float = 0.0
+    duration_ms_sq_sum: float = 0.0
+    llm_ms_sum: float = 0.0
+    tool_ms_sum: float = 0.0
+    tool_calls: int = 0
+    tool_errors: int = 0
+    cost_usd_sum: Decimal = Decimal(0)
+    cost_usd_sq_sum: Decimal = Decimal(0)
+    priced_runs: int = 0
+    compliance_passed: int = 0
+    latency_histogram: list[int] = field(default_factory=list)
+
+    def add(self, *, success: bool, score: float, duration_ms: float, llm_ms: float, tool_ms: float,
+            tool_calls: int, tool_errors: int, cost_usd: Decimal | None, compliance_passed: bool) -> None:
+        """Fold one run in (the same arithmetic a SQL aggregate does)."""
+        self.runs += 1
+        self.successes += success
+        self.score_sum += score
+        self.duration_ms_sum += duration_ms
+        self.duration_ms_sq_sum += duration_ms * duration_ms
+        self.llm_ms_sum += llm_ms
+        self.tool_ms_sum += tool_ms
+        self.tool_calls += tool_calls
+        self.tool_errors += tool_errors
+        if cost_usd is not None:
+            self.cost_usd_sum += cost_usd
+            self.cost_usd_sq_sum += cost_usd * cost_usd
+            self.priced_runs += 1
+        self.compliance_passed += compliance_passed
+        bucket = latency_bucket(duration_ms)
+        if len(self.latency_histogram) <= bucket:
+            self.latency_histogram.extend([0] * (bucket + 1 - len(self.latency_histogram)))
+        self.latency_histogram[bucket] += 1
+
+
+def rollup(current: WindowCounts, previous: WindowCounts | None = None,
+           tasks: Iterable[tuple[int, int]] = ()) -> dict[str, Any]:
+    """An agent's reliability over a window: rate, Wilson 95%, grade, pass^k, trend, latency and time split.
+
+    `tasks` holds (runs, successes) per input fingerprint in the window, for pass^k.
+    """
+    n = current.runs
+    rate = current.successes / n if n else 0.0
+    low, high = wilson_interval(current.successes, n)
+    own = max(current.duration_ms_sum - current.llm_ms_sum - current.tool_ms_sum, 0.0)
+    total_ms = current.duration_ms_sum or 1.0
+    return {
+        "runs": n,
+        "successes": current.successes,
+        "reliability": round(rate * 100, 2),
+        "wilson_low": round(low * 100, 2),
+        "wilson_high": round(high * 100, 2),
+        "grade": grade(rate * 100) if n else None,
+        "mean_score": round(current.score_sum / n, 2) if n else None,
+        "pass_k": pass_k_curve(tasks),
+        "trend": trend(previous.successes, previous.runs, current.successes, n) if previous and previous.runs else None,
+        "latency_p50_ms": histogram_percentile(current.latency_histogram, 50),
+        "latency_p95_ms": histogram_percentile(current.latency_histogram, 95),
+        "latency_mean_ms": round(current.duration_ms_sum / n, 1) if n else None,
+        "time_split": {"llm": round(current.llm_ms_sum / total_ms, 4), "tool": round(current.tool_ms_sum / total_ms, 4),
+                       "own": round(own / total_ms, 4)},
+        "tool_success": round(1 - current.tool_errors / current.tool_calls, 4) if current.tool_calls else None,
+        "cost_per_run_usd": str(current.cost_usd_sum / current.priced_runs) if current.priced_runs else None,
+        "compliance_passed": current.compliance_passed,
+    }

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import pytest
+
+from evaluations.engine import to_trace
+from evaluations.engine.reliability import (
+    WindowCounts,
+    detect_loops,
+    grade,
+    histogram_percentile,
+    input_fingerprint,
+    latency_bucket,
+    pass_hat_k,
+    pass_k_curve,
+    percentile,
+    rollup,
+    run_success,
+    tool_accuracy,
+    trend,
+    wilson_interval,
+)
+
+
+def trace(**fields):
+    return to_trace({"agent_id": "bot", **fields})
+
+
+def test_wilson_interval_hand_checked():
+    low, high = wilson_interval(8, 10)
+    assert low == pytest.approx(0.4902, abs=1e-4)
+    assert high == pytest.approx(0.9433, abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_pass_hat_k_hand_checked():
+    tasks = [(4, 3), (2, 2)]  # (runs, successes) per input fingerprint
+    assert pass_hat_k(tasks, 1) == pytest.approx((3 / 4 + 1) / 2)
+    assert pass_hat_k(tasks, 2) == pytest.approx((3 / 6 + 1) / 2)  # C(3,2)/C(4,2) and C(2,2)/C(2,2)
+    assert pass_hat_k(tasks, 3) == pytest.approx(1 / 4)  # only the task with 4 runs counts
+    assert pass_hat_k(tasks, 5) is None
+    assert pass_k_curve(tasks)["2"] == 0.75
+
+
+@pytest.mark.parametrize(("score", "letter"), [(100, "A+"), (97, "A+"), (95, "A"), (91, "A-"), (85, "B"),
+                                                (72, "C-"), (61, "D-"), (59.9, "F"), (0, "F")])
+def test_grade_mapping(score, letter):
+    assert grade(score) == letter
+
+
+def test_trend_flags_only_significant_change():
+    drop = trend(95, 100, 80, 100)
+    assert drop["significant"] and drop["direction"] == "down" and drop["delta_pp"] == -15.0
+    noise = trend(45, 50, 46, 50)
+    assert not noise["significant"] and noise["direction"] == "flat"
+
+
+def test_success_definition():
+    assert run_success(trace(output="ok"))
+    assert not run_success(trace(output=""))
+    assert not run_success(trace(output="ok", error={"type": "E", "message": "x"}))
+    assert not run_success(trace(output="ok", success=False))
+    assert not run_success(trace(output="ok"), compliance_passed=False)
+    last_failed = trace(output="ok", spans=[{"span_id": "a", "kind": "tool", "name": "t", "error": {"message": "boom"}}])
+    assert not run_success(last_failed)
+    assert run_success(last_failed, human_label=True)
+    assert not run_success(trace(output={"output": "Agent stopped due to iteration limit or time limit."}))
+
+
+def test_tool_accuracy_counts_failed_unknown_and_invalid_calls():
+    t = trace(spans=[
+        {"span_id": "1", "kind": "tool", "name": "search", "input": {"q": "a"}},
+        {"span_id": "2", "kind": "tool", "name": "calc", "error": {"type": "InvalidTool", "message": "calc is not a valid tool"}},
+        {"span_id": "3", "kind": "tool", "name": "refund", "error": {"type": "ValidationError", "message": "1 validation error"}},
+        {"span_id": "4", "kind": "tool", "name": "fetch", "error": {"type": "TimeoutError", "message": "timed out"}},
+        {"span_id": "5", "kind": "llm", "name": "gpt"}])
+    accuracy = tool_accuracy(t.spans)
+    assert (accuracy.calls, accuracy.failed, accuracy.unknown_tool, accuracy.invalid_arguments) == (4, 3, 1, 1)
+    assert accuracy.accuracy == 0.25
+    assert tool_accuracy(t.spans[:1], known_tools=["lookup"]).unknown_tool == 1
+
+
+def test_loop_detection_needs_same_tool_and_same_arguments_three_times():
+    spans = [{"span_id": str(n), "kind": "tool", "name": "search", "input": {"q": "x"}} for n in range(3)]
+    spans.append({"span_id": "9", "kind": "tool", "name": "search", "input": {"q": "y"}})
+    loops = detect_loops(trace(spans=spans).spans)
+    assert [(loop.tool, loop.count, loop.span_ids) for loop in loops] == [("search", 3, ("0", "1", "2"))]
+    assert detect_loops(trace(spans=spans[:2]).spans) == []
+
+
+def test_input_fingerprint_ignores_case_and_whitespace_only():
+    a = trace(input={"question": "Where is  my order?"})
+    b = trace(input={"question": " where is my ORDER? "})
+    c = trace(input={"question": "Where is my refund?"})
+    assert input_fingerprint(a) == input_fingerprint(b) != input_fingerprint(c)
+
+
+def test_percentiles():
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    counts = [0] * 80
+    for ms in [100.0] * 90 + [5000.0] * 10:
+        counts[latency_bucket(ms)] += 1
+    assert histogram_percentile(counts, 50) >= 100.0
+    assert histogram_percentile(counts, 50) < 130
+    assert histogram_percentile(counts, 95) >= 5000.0
+
+
+def test_rollup_from_aggregates():
+    current, previous = WindowCounts(), WindowCounts()
+    for n in range(100):
+        current.add(success=n < 90, score=90.0, duration_ms=1000.0, llm_ms=600.0, tool_ms=300.0, tool_calls=2,
+                    tool_errors=0, cost_usd=None, compliance_passed=True)
+        previous.add(success=n < 70, score=70.0, duration_ms=1000.0, llm_ms=600.0, tool_ms=300.0, tool_calls=2,
+                     tool_errors=1, cost_usd=None, compliance_passed=True)
+    result = rollup(current, previous, tasks=[(2, 2), (2, 1)])
+    assert result["reliability"] == 90.0 and result["grade"] == "A-"
+    assert result["wilson_low"] < 90.0 < result["wilson_high"]
+    assert result["trend"]["significant"] and result["trend"]["direction"] == "up"
+    assert result["time_split"] == {"llm": 0.6, "tool": 0.3, "own": 0.1}
+    assert result["pass_k"]["2"] == 0.5
+    assert result["cost_per_run_usd"] is None

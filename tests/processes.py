@@ -1,0 +1,95 @@
+"""Real processes for the tests: a Celery worker and a web server on the test database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def process_env(**overrides: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": settings.REDIS_URL,
+           "DJANGO_DEBUG": "1", "PYTHONUNBUFFERED": "1"}
+    env.update(overrides)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str], log_name: str):
+    log = open(ROOT / "var" / f"{log_name}.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@contextmanager
+def celery_worker(queue_purge: bool = True, **env: str):
+    args = [sys.executable, "-m", "celery", "-A", "arcweb", "worker", "--pool=solo", "--loglevel=INFO",
+            "--without-heartbeat", "--without-gossip", "--without-mingle"]
+    if queue_purge:
+        args.append("--purge")
+    with running(args, process_env(**env), "test-worker") as process:
+        log = ROOT / "var" / "test-worker.log"
+        if not wait_until(lambda: b" ready." in log.read_bytes(), timeout=30):
+            raise TimeoutError(f"the worker did not start: {log.read_text()[-2000:]}")
+        yield process
+
+
+@contextmanager
+def web_server(**env: str):
+    port = free_port()
+    args = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    with running(args, process_env(**env), "test-web") as process:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}", process
+
+
+def wait_until(predicate, timeout: float = 30, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
