@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
 from dataclasses import dataclass
@@ -74,6 +76,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if header:
             scheme, _, value = header.partition(" ")
+            if scheme.lower() == "basic":  # the Langfuse SDK's way: the key is the password
+                return _basic_password(value)
             if scheme.lower() != "bearer" or not value.strip():
                 raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <api key>'.")
             return value
@@ -81,6 +85,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="arc-eval"'
+
+
+def _basic_password(value: str) -> str:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise exceptions.AuthenticationFailed("Malformed Basic credentials.") from None
+    _, _, password = decoded.partition(":")
+    return password
 
 
 class IsOrganisationMember(permissions.BasePermission):

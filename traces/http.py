@@ -12,7 +12,7 @@ from rest_framework import exceptions
 from arcweb.errors import PayloadTooLarge
 
 
-def read_body(request) -> bytes:
+def read_body(request, *, inflate_gzip: bool = True) -> bytes:
     """The request body, decompressed, refused with 413 past ARC_MAX_BODY_BYTES (before reading it when
     Content-Length says so, and after inflating when it is gzip)."""
     limit = settings.ARC_MAX_BODY_BYTES
@@ -26,6 +26,8 @@ def read_body(request) -> bytes:
     if len(raw) > limit:
         raise PayloadTooLarge(f"The body is over the limit of {limit} bytes.")
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if not inflate_gzip:
+        return raw
     if encoding in ("gzip", "deflate"):
         return inflate(raw, limit)
     if encoding not in ("", "identity"):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from arcweb.models import Organisation
 from evaluations.engine import InvalidTrace, Trace, to_trace
 from evaluations.engine.trace import to_builtins
-from evaluations.models import Evaluation
+from evaluations.models import Evaluation, EvaluationStatus
 from evaluations.tasks import publish
 
 from .models import Agent
@@ -50,7 +50,9 @@ class IngestResult:
         return [a.id for a in self.accepted if a.created]
 
 
-def ingest_traces(*, organisation: Organisation, payloads: Iterable[Any]) -> IngestResult:
+def ingest_traces(*, organisation: Organisation, payloads: Iterable[Any], merge_spans: bool = False) -> IngestResult:
+    """Store the valid payloads. With `merge_spans` (OpenTelemetry, whose exporters send one trace's spans
+    in several requests), spans arriving for a stored trace are merged into it and it is evaluated again."""
     result = IngestResult()
     valid: list[tuple[int, Trace]] = []
     for index, payload in enumerate(payloads):
@@ -61,7 +63,7 @@ def ingest_traces(*, organisation: Organisation, payloads: Iterable[Any]) -> Ing
     if valid:
         if organisation.mask_pii_at_ingestion:
             valid = [(index, mask_trace(trace)) for index, trace in valid]
-        result.accepted = _store(organisation, valid)
+        result.accepted = _store(organisation, valid, merge_spans)
     return result
 
 
@@ -95,7 +97,7 @@ def mask_trace(trace: Trace) -> Trace:
     return trace
 
 
-def _store(organisation: Organisation, valid: list[tuple[int, Trace]]) -> list[Accepted]:
+def _store(organisation: Organisation, valid: list[tuple[int, Trace]], merge_spans: bool) -> list[Accepted]:
     now = timezone.now()
     for _, trace in valid:
         if not trace.trace_id:
@@ -122,13 +124,58 @@ def _store(organisation: Organisation, valid: list[tuple[int, Trace]]) -> list[A
             batch_size=500,
         )
         created_ids = [row.id for row in created]
-        if evaluations:
-            evaluation_ids = [e.pk for e in evaluations]
+        evaluation_ids = [e.pk for e in evaluations]
+        if merge_spans and existing:
+            evaluation_ids += _merge(organisation, agents, existing,
+                                     [t for _, t in valid if t.trace_id in existing], now)
+        if evaluation_ids:
             transaction.on_commit(lambda: publish(evaluation_ids))
     ids = {**existing, **stored}
     created_set = set(created_ids)
     return [Accepted(index, ids[trace.trace_id], trace.trace_id, ids[trace.trace_id] in created_set)
             for index, trace in valid]
+
+
+def _merge(organisation: Organisation, agents: dict[str, Agent], existing: dict[str, uuid.UUID],
+           traces: list[Trace], now) -> list[int]:
+    """Fold late spans into stored traces; their evaluations go back to pending. Returns those ids."""
+    rows = {row.trace_id: row for row in TraceRow.objects.for_org(organisation)
+            .select_for_update().filter(id__in=[existing[t.trace_id] for t in traces])}
+    for trace in traces:
+        row = rows[trace.trace_id]
+        known = {span["span_id"] for span in row.spans}
+        row.spans = _relink([*row.spans, *(s for s in to_builtins(trace.spans) if s["span_id"] not in known)])
+        row.span_count = len(row.spans)
+        if trace.started_at and trace.started_at < row.started_at:
+            row.started_at = trace.started_at
+        if _has_true_root(trace):
+            row.agent = agents[trace.agent_id]
+            row.input, row.output, row.duration_ms = trace.input, trace.output, trace.duration_ms
+            row.error = to_builtins(trace.error) if trace.error else None
+            row.success_reported = trace.success
+        row.save()
+    evaluations = Evaluation.objects.for_org(organisation).filter(trace_id__in=[r.id for r in rows.values()])
+    for row in rows.values():
+        evaluations.filter(trace_id=row.id).update(agent_id=row.agent_id, started_at=row.started_at)
+    evaluations.update(status=EvaluationStatus.PENDING, enqueued_at=now)
+    return list(evaluations.values_list("pk", flat=True))
+
+
+PARENT_ELSEWHERE = "otel.parent_span_id"
+
+
+def _has_true_root(trace: Trace) -> bool:
+    return any(s.parent_id is None and PARENT_ELSEWHERE not in s.attributes for s in trace.spans)
+
+
+def _relink(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A span whose parent arrived in an earlier or later request is attached to it now."""
+    ids = {span["span_id"] for span in spans}
+    for span in spans:
+        attributes = span.get("attributes") or {}
+        if span.get("parent_id") is None and attributes.get(PARENT_ELSEWHERE) in ids:
+            span["parent_id"] = attributes.pop(PARENT_ELSEWHERE)
+    return spans
 
 
 def _agents_by_name(organisation: Organisation, names: set[str]) -> dict[str, Agent]:
