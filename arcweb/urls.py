@@ -5,7 +5,7 @@ from evaluations.api import TraceAnalysisView
 from reports import views as report_views
 from traces import views as trace_views
 from traces.api import LegacyTraceView, TraceCollectionView, TraceDetailView
-from traces.otlp_api import OtlpTracesView
+from traces.otlp_api import LangfuseOtlpTracesView, OtlpTracesView
 
 from . import settings_views, views
 
@@ -33,7 +33,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/trace", LegacyTraceView.as_view(), name="api-trace-legacy"),
     path("v1/traces", OtlpTracesView.as_view(), name="otlp-traces"),
-    path("api/public/otel/v1/traces", OtlpTracesView.as_view(), name="otlp-traces-langfuse"),
+    path("api/public/otel/v1/traces", LangfuseOtlpTracesView.as_view(), name="otlp-traces-langfuse"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("o/<slug:org_slug>/", include(org_pages)),

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from traces.models import Trace as TraceRow
 
-from . import engine
+from . import engine, patterns
 from .models import Evaluation, EvaluationStatus
+from .rollups import RollupDeltas, hour_of
 
 log = logging.getLogger(__name__)
 
@@ -31,47 +32,50 @@ def engine_trace(row: TraceRow) -> engine.Trace:
     )
 
 
+RESULT_FIELDS = ("success", "score", "grade", "cost_usd", "input_tokens", "output_tokens", "llm_calls",
+                 "tool_calls", "tool_errors", "duration_ms", "error_type", "failure_category", "failure_fingerprint",
+                 "framework", "details", "engine_version", "llm_ms", "tool_ms", "compliance_findings",
+                 "compliance_passed", "unpriced", "input_fingerprint")
+SAVED_FIELDS = (*RESULT_FIELDS, "status", "evaluated_at", "attempts", "counted_in")
+
+
 def evaluate_pending(evaluation_ids: Iterable[int]) -> int:
-    """Evaluate the given evaluations that are still pending; returns how many this call completed.
+    """Evaluate those of the given evaluations that are still pending; returns how many were completed.
 
-    Idempotent: a redelivered task finds them done and does nothing, and two workers racing on the same
-    row cannot both write it (the row is locked while the engine runs).
+    Idempotent: a redelivered task finds them done and does nothing. Rows are locked while the engine
+    runs (others' locked rows are skipped), so two workers never evaluate one run twice. Rollups and
+    failure patterns change in the same transaction as the evaluations.
     """
-    done = 0
-    for evaluation_id in evaluation_ids:
-        done += _evaluate_one(evaluation_id)
-    return done
-
-
-def _evaluate_one(evaluation_id: int) -> int:
     with transaction.atomic():
-        evaluation = (
+        evaluations = list(
             Evaluation.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("trace__agent")
-            .filter(pk=evaluation_id, status=EvaluationStatus.PENDING)
-            .first()
+            .filter(pk__in=list(evaluation_ids), status=EvaluationStatus.PENDING)
         )
-        if evaluation is None:
-            return 0
-        evaluation.attempts += 1
-        try:
-            result = engine.evaluate(engine_trace(evaluation.trace))
-        except Exception:
-            log.exception("engine failed on evaluation %s (trace %s)", evaluation.pk, evaluation.trace_id)
-            evaluation.status = EvaluationStatus.FAILED
-            evaluation.evaluated_at = timezone.now()
-            evaluation.save(update_fields=["status", "evaluated_at", "attempts"])
-            return 0
-        apply_result(evaluation, result)
-        evaluation.save()
-    return 1
+        rollup = RollupDeltas()
+        for evaluation in evaluations:
+            _evaluate(evaluation, rollup)
+        Evaluation.objects.bulk_update(evaluations, SAVED_FIELDS)
+        rollup.save()
+        patterns.record(evaluations)
+    return sum(e.status == EvaluationStatus.DONE for e in evaluations)
 
 
-def apply_result(evaluation: Evaluation, result: engine.RunEvaluation) -> None:
-    evaluation.status = EvaluationStatus.DONE
+def _evaluate(evaluation: Evaluation, rollup: RollupDeltas) -> None:
+    """Run the engine on one run; its previous contribution to the rollups (re-evaluation) is replaced."""
+    if evaluation.counted_in is not None:
+        rollup.count(evaluation, -1)
+        evaluation.counted_in = None
+    evaluation.attempts += 1
     evaluation.evaluated_at = timezone.now()
-    evaluation.engine_version = result.engine_version
-    for name in ("success", "score", "grade", "cost_usd", "input_tokens", "output_tokens", "llm_calls",
-                 "tool_calls", "tool_errors", "duration_ms", "error_type", "failure_category",
-                 "failure_fingerprint", "framework", "details"):
+    try:
+        result = engine.evaluate(engine_trace(evaluation.trace), human_label=evaluation.label_success)
+    except Exception:
+        log.exception("engine failed on evaluation %s (trace %s)", evaluation.pk, evaluation.trace_id)
+        evaluation.status = EvaluationStatus.FAILED
+        return
+    for name in RESULT_FIELDS:
         setattr(evaluation, name, getattr(result, name))
+    evaluation.status = EvaluationStatus.DONE
+    evaluation.counted_in = hour_of(evaluation.started_at)
+    rollup.count(evaluation, +1)

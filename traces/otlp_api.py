@@ -57,3 +57,12 @@ class OtlpTracesView(APIView):
         rejected = sum(len(traces[r.index].get("spans") or []) or 1 for r in result.rejected)
         message = "; ".join(f"trace {r.index}: {r.field}: {r.message}" for r in result.rejected)
         return export_response(content_type, rejected, message)
+
+
+class LangfuseOtlpTracesView(OtlpTracesView):
+    """The Langfuse SDK's endpoint: point LANGFUSE_HOST here, with an Arc API key as the secret key."""
+
+    @extend_schema(operation_id="langfuse_otel_traces", summary="Langfuse SDK door (OTLP/HTTP, Basic auth)",
+                   request={"application/x-protobuf": OpenApiTypes.BINARY}, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request):
+        return super().post(request)
