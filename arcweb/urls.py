@@ -1,29 +1,31 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from evaluations.api import TraceAnalysisView
-from reports import views as report_views
-from traces import views as trace_views
+from evaluations import api as ev
 from traces.api import LegacyTraceView, TraceCollectionView, TraceDetailView
 from traces.otlp_api import LangfuseOtlpTracesView, OtlpTracesView
 
-from . import settings_views, views
+from . import views
 
 api_v1 = [
     path("traces", TraceCollectionView.as_view(), name="api-traces"),
     path("traces/<str:trace_id>", TraceDetailView.as_view(), name="api-trace-detail"),
-    path("traces/<str:trace_id>/analysis", TraceAnalysisView.as_view(), name="api-trace-analysis"),
+    path("traces/<str:trace_id>/analysis", ev.TraceAnalysisView.as_view(), name="api-trace-analysis"),
+    path("traces/<str:trace_id>/scenarios", ev.TraceScenariosView.as_view(), name="api-trace-scenarios"),
+    path("traces/<str:trace_id>/improvements", ev.TraceImprovementsView.as_view(), name="api-trace-improvements"),
+    path("traces/<str:trace_id>/feedback", ev.TraceFeedbackView.as_view(), name="api-trace-feedback"),
+    path("agents", ev.AgentListView.as_view(), name="api-agents"),
+    path("agents/<str:agent_id>/reliability", ev.AgentReliabilityView.as_view(), name="api-agent-reliability"),
+    path("agents/<str:agent_id>/plan", ev.AgentPlanView.as_view(), name="api-agent-plan"),
+    path("baselines", ev.BaselineView.as_view(), name="api-baselines"),
+    path("compare", ev.CompareView.as_view(), name="api-compare"),
+    path("patterns", ev.PatternListView.as_view(), name="api-patterns"),
+    path("patterns/<str:pattern_id>", ev.PatternDetailView.as_view(), name="api-pattern-detail"),
+    path("patterns/<str:pattern_id>/fix-applied", ev.PatternFixAppliedView.as_view(), name="api-pattern-fixed"),
+    path("patterns/<str:pattern_id>/scenarios", ev.PatternScenariosView.as_view(), name="api-pattern-scenarios"),
+    path("", include("reports.api_urls")),
 ]
 
-org_pages = [
-    path("", report_views.overview, name="overview"),
-    path("traces/", trace_views.trace_list, name="trace-list"),
-    path("traces/<str:trace_id>/", trace_views.trace_detail, name="trace-detail"),
-    path("settings/", settings_views.settings_page, name="org-settings"),
-    path("settings/keys/", settings_views.create_key, name="key-create"),
-    path("settings/keys/<str:key_id>/revoke/", settings_views.revoke_key, name="key-revoke"),
-    path("settings/invitations/", settings_views.create_invitation, name="invitation-create"),
-]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -36,5 +38,6 @@ urlpatterns = [
     path("api/public/otel/v1/traces", LangfuseOtlpTracesView.as_view(), name="otlp-traces-langfuse"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("o/<slug:org_slug>/", include(org_pages)),
+    path("o/<slug:org_slug>/", include("arcweb.org_urls")),
+    path("r/", include("reports.public_urls")),
 ]

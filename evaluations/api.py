@@ -1,44 +1,326 @@
-"""The evaluations API: a trace's analysis."""
+"""The evaluations API: analysis, scenarios, improvements, feedback, agents, baselines, compare, patterns."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import serializers
+from datetime import datetime, timedelta
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from arcweb.errors import error_body
 from arcweb.tenancy import get_for_org_or_404
+from traces.models import Agent
 
-from .models import Evaluation
+from . import patterns, selectors
+from .engine import scenarios as scenario_engine
+from .feedback import InvalidFeedback, add_feedback
+from .models import Baseline, Evaluation, FailurePattern, Feedback
+
+WINDOW_PARAM = OpenApiParameter("window", str, description="24h, 7d, 30d (1h to 400d); default 7d")
+
+
+def evaluation_of(request, trace_id) -> Evaluation:
+    return get_for_org_or_404(Evaluation.objects.select_related("agent", "trace"), request.auth.organisation,
+                              trace_id=trace_id)
+
+
+def agent_of(request, ident: str) -> Agent:
+    agent = selectors.find_agent(request.auth.organisation, ident)
+    if agent is None:
+        raise exceptions.NotFound("No such agent.")
+    return agent
+
+
+def window_of(request) -> timedelta:
+    try:
+        return selectors.parse_window(request.query_params.get("window"))
+    except selectors.BadWindow as exc:
+        raise exceptions.ValidationError(error_body("invalid", str(exc), field="window")) from None
 
 
 class AnalysisSerializer(serializers.ModelSerializer):
     trace = serializers.UUIDField(source="trace_id")
     agent = serializers.CharField(source="agent.name")
-    cost_usd = serializers.DecimalField(max_digits=14, decimal_places=8, allow_null=True, coerce_to_string=True)
+    cost_usd = serializers.DecimalField(max_digits=14, decimal_places=8, allow_null=True)
+    verdict = serializers.BooleanField(allow_null=True)
 
     class Meta:
         model = Evaluation
-        fields = ["trace", "agent", "status", "engine_version", "evaluated_at", "success", "score", "grade",
-                  "cost_usd", "input_tokens", "output_tokens", "llm_calls", "tool_calls", "tool_errors",
-                  "duration_ms", "error_type", "failure_category", "failure_fingerprint", "framework", "details"]
+        fields = ["trace", "agent", "status", "engine_version", "evaluated_at", "verdict", "success",
+                  "label_success", "score", "grade", "cost_usd", "unpriced", "input_tokens", "output_tokens",
+                  "llm_calls", "tool_calls", "tool_errors", "duration_ms", "llm_ms", "tool_ms", "error_type",
+                  "failure_category", "failure_fingerprint", "framework", "compliance_findings",
+                  "compliance_passed", "details"]
 
 
 class TraceAnalysisView(APIView):
     @extend_schema(
-        operation_id="get_trace_analysis",
-        summary="The evaluation of a trace",
-        description="status is pending until a worker has evaluated the trace.",
+        operation_id="get_trace_analysis", summary="The evaluation of a trace",
+        description="Score and grade with each factor, cost per span with savings, framework detection, issues, "
+                    "tool accuracy, compliance findings (masked) and fixes. status is pending until evaluated.",
         responses={200: AnalysisSerializer},
         examples=[OpenApiExample("Evaluated", response_only=True, value={
             "trace": "0b7c8a0e-3f5e-4c1b-9a53-0c5d2b0c9a11", "agent": "support-bot", "status": "done",
-            "engine_version": "0.1.0", "evaluated_at": "2026-11-24T10:00:05Z", "success": True, "score": 92.0,
-            "grade": "A", "cost_usd": "0.00018000", "input_tokens": 812, "output_tokens": 96, "llm_calls": 1,
-            "tool_calls": 1, "tool_errors": 0, "duration_ms": 4210.0, "error_type": "", "failure_category": "",
-            "failure_fingerprint": "", "framework": "generic", "details": {}})],
+            "engine_version": "0.2.0", "verdict": False, "success": False, "label_success": None, "score": 41.0,
+            "grade": "F", "cost_usd": "0.00018000", "failure_category": "tool_timeout",
+            "details": {"failure": {"category": "tool_timeout", "step": "order_status"}}})],
     )
     def get(self, request, trace_id):
-        evaluation = get_for_org_or_404(
-            Evaluation.objects.select_related("agent"), request.auth.organisation, trace_id=trace_id
-        )
-        return Response(AnalysisSerializer(evaluation).data)
+        return Response(AnalysisSerializer(evaluation_of(request, trace_id)).data)
+
+
+class TraceScenariosView(APIView):
+    @extend_schema(operation_id="get_trace_scenarios", summary="Test scenarios generated from this run's failure",
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, trace_id):
+        evaluation = evaluation_of(request, trace_id)
+        pattern = FailurePattern.objects.for_org(request.auth.organisation).filter(
+            agent=evaluation.agent, fingerprint=evaluation.failure_fingerprint).first() \
+            if evaluation.failure_fingerprint else None
+        found = ([s.as_dict() for s in selectors.pattern_scenarios(pattern)] if pattern
+                 else evaluation.details.get("scenarios", []))
+        return Response({"trace": str(evaluation.trace_id), "pattern": str(pattern.id) if pattern else None,
+                         "scenarios": found})
+
+
+class TraceImprovementsView(APIView):
+    @extend_schema(operation_id="get_trace_improvements", summary="Fixes and savings for this run",
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, trace_id):
+        evaluation = evaluation_of(request, trace_id)
+        cost = evaluation.details.get("cost", {})
+        return Response({"trace": str(evaluation.trace_id), "fixes": evaluation.details.get("fixes", []),
+                         "savings": cost.get("savings", []), "cost_headline": cost.get("headline"),
+                         "issues": evaluation.details.get("issues", [])})
+
+
+class FeedbackInput(serializers.Serializer):
+    correct = serializers.BooleanField(required=False, allow_null=True, default=None)
+    score = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=5)
+    label = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+
+
+class FeedbackOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Feedback
+        fields = ["id", "trace", "source", "correct", "score", "label", "notes", "created_at"]
+
+
+class TraceFeedbackView(APIView):
+    @extend_schema(operation_id="post_trace_feedback", summary="Label a run (the latest label wins)",
+                   request=FeedbackInput, responses={201: FeedbackOutput},
+                   examples=[OpenApiExample("Incorrect", request_only=True,
+                                            value={"correct": False, "score": 2, "label": "tool_timeout",
+                                                   "notes": "answered before the lookup returned"})])
+    def post(self, request, trace_id):
+        evaluation = evaluation_of(request, trace_id)
+        data = FeedbackInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            feedback = add_feedback(evaluation=evaluation, source="api", **data.validated_data)
+        except InvalidFeedback as exc:
+            raise exceptions.ValidationError(error_body("invalid", exc.message, field=exc.field)) from None
+        return Response(FeedbackOutput(feedback).data, status=status.HTTP_201_CREATED)
+
+
+class AgentListView(APIView):
+    @extend_schema(operation_id="list_agents", summary="Agents with their reliability over a window",
+                   parameters=[WINDOW_PARAM], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        window = window_of(request)
+        organisation = request.auth.organisation
+        agents = Agent.objects.for_org(organisation).order_by("name")[:500]
+        return Response({"results": [
+            {"id": str(a.id), "name": a.name,
+             **summary(selectors.agent_reliability(organisation, a, window=window))} for a in agents]})
+
+
+def summary(figures: dict) -> dict:
+    keys = ("runs", "reliability", "wilson_low", "wilson_high", "grade", "trend", "cost_per_run_usd",
+            "reduction_pct", "tool_success", "latency_p95_ms", "open_compliance_findings")
+    return {k: figures[k] for k in keys}
+
+
+class AgentReliabilityView(APIView):
+    @extend_schema(operation_id="get_agent_reliability", summary="An agent's reliability over a window",
+                   description="Success rate with its 95% Wilson interval, grade, pass^k (k=1..5), trend against "
+                               "the previous window with its significance, latency p50/p95 and time split, tool "
+                               "success, cost per run and possible reduction, and label agreement.",
+                   parameters=[WINDOW_PARAM], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, agent_id):
+        agent = agent_of(request, agent_id)
+        figures = selectors.agent_reliability(request.auth.organisation, agent, window=window_of(request))
+        figures["agreement"] = selectors.label_agreement(request.auth.organisation, agent)
+        return Response(figures)
+
+
+class AgentPlanView(APIView):
+    @extend_schema(operation_id="get_agent_plan", summary="The agent's improvement plan",
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, agent_id):
+        return Response(selectors.improvement_plan(request.auth.organisation, agent_of(request, agent_id)))
+
+
+class BaselineInput(serializers.Serializer):
+    agent = serializers.CharField(help_text="Agent id or name")
+    name = serializers.CharField(max_length=120)
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+    window = serializers.CharField(required=False, help_text="Instead of start/end: the last 7d, 24h, …")
+
+
+class BaselineOutput(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent.name")
+
+    class Meta:
+        model = Baseline
+        fields = ["id", "agent", "name", "start", "end", "created_at"]
+
+
+class BaselineView(APIView):
+    @extend_schema(operation_id="list_baselines", summary="Baselines",
+                   responses={200: BaselineOutput(many=True)})
+    def get(self, request):
+        baselines = Baseline.objects.for_org(request.auth.organisation).select_related("agent").order_by("-created_at")
+        return Response(BaselineOutput(baselines[:500], many=True).data)
+
+    @extend_schema(operation_id="create_baseline", summary="Name a window of an agent's runs",
+                   request=BaselineInput, responses={201: BaselineOutput},
+                   examples=[OpenApiExample("Last week", request_only=True,
+                                            value={"agent": "support-bot", "name": "v1.4", "window": "7d"})])
+    def post(self, request):
+        data = BaselineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        agent = agent_of(request, values["agent"])
+        start, end = baseline_range(values)
+        baseline, _ = Baseline.objects.update_or_create(
+            organisation=request.auth.organisation, agent=agent, name=values["name"],
+            defaults={"start": start, "end": end})
+        return Response(BaselineOutput(baseline).data, status=status.HTTP_201_CREATED)
+
+
+def baseline_range(values: dict) -> tuple[datetime, datetime]:
+    if values.get("start") and values.get("end"):
+        if values["start"] >= values["end"]:
+            raise exceptions.ValidationError(error_body("invalid", "start must be before end", field="start"))
+        return values["start"], values["end"]
+    try:
+        window = selectors.parse_window(values.get("window"))
+    except selectors.BadWindow as exc:
+        raise exceptions.ValidationError(error_body("invalid", str(exc), field="window")) from None
+    end = timezone.now()
+    return end - window, end
+
+
+class CompareView(APIView):
+    @extend_schema(
+        operation_id="compare", summary="Compare a baseline with a window or another baseline",
+        parameters=[OpenApiParameter("baseline", str, required=True, description="Baseline id"),
+                    OpenApiParameter("current", str, description="A window (7d) or a baseline id; default 7d")],
+        responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        organisation = request.auth.organisation
+        baseline = self._baseline(request.query_params.get("baseline"))
+        current = request.query_params.get("current") or "7d"
+        if selectors.WINDOW_RE.match(current):
+            try:
+                after = (timezone.now() - selectors.parse_window(current), timezone.now())
+            except selectors.BadWindow as exc:
+                raise exceptions.ValidationError(error_body("invalid", str(exc), field="current")) from None
+        else:
+            other = self._baseline(current)
+            after = (other.start, other.end)
+        rows = selectors.compare_windows(organisation, baseline.agent, (baseline.start, baseline.end), after)
+        return Response({"agent": baseline.agent.name, "baseline": BaselineOutput(baseline).data,
+                         "current": {"start": after[0], "end": after[1]}, "metrics": rows})
+
+    def _baseline(self, ident: str | None) -> Baseline:
+        if not ident:
+            raise exceptions.ValidationError(error_body("invalid", "baseline is required", field="baseline"))
+        return get_for_org_or_404(Baseline.objects.select_related("agent"), self.request.auth.organisation,
+                                  id=ident)
+
+
+class PatternOutput(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent.name")
+
+    class Meta:
+        model = FailurePattern
+        fields = ["id", "agent", "fingerprint", "category", "message", "step", "framework", "occurrences",
+                  "first_seen", "last_seen", "example_traces", "status", "fix_applied_at", "runs_since_fix",
+                  "occurrences_since_fix"]
+
+
+class PatternListView(APIView):
+    @extend_schema(operation_id="list_patterns", summary="Failure patterns, most recent first",
+                   parameters=[OpenApiParameter("agent", str), OpenApiParameter("status", str)],
+                   responses={200: PatternOutput(many=True)})
+    def get(self, request):
+        queryset = selectors.patterns_for(request.auth.organisation)
+        if request.query_params.get("agent"):
+            queryset = queryset.filter(agent=agent_of(request, request.query_params["agent"]))
+        if request.query_params.get("status"):
+            queryset = queryset.filter(status=request.query_params["status"])
+        return Response({"results": PatternOutput(queryset[:500], many=True).data})
+
+
+def pattern_of(request, pattern_id) -> FailurePattern:
+    return get_for_org_or_404(selectors.patterns_for(request.auth.organisation), request.auth.organisation,
+                              id=pattern_id)
+
+
+class PatternDetailView(APIView):
+    @extend_schema(operation_id="get_pattern", summary="A failure pattern with its fixes",
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, pattern_id):
+        pattern = pattern_of(request, pattern_id)
+        failing = Evaluation.objects.for_org(request.auth.organisation).filter(
+            agent=pattern.agent, success=False).count()
+        return Response({**PatternOutput(pattern).data, "fixes": selectors.pattern_fixes(pattern, failing)})
+
+
+class PatternFixAppliedView(APIView):
+    @extend_schema(operation_id="mark_pattern_fixed", summary="Mark that a fix for this pattern is deployed",
+                   request=None, responses={200: PatternOutput})
+    def post(self, request, pattern_id):
+        return Response(PatternOutput(patterns.mark_fix_applied(pattern_of(request, pattern_id))).data)
+
+
+class PatternScenariosView(APIView):
+    @extend_schema(
+        operation_id="export_pattern_scenarios", summary="A pattern's scenarios as JSON, JSONL or a pytest file",
+        parameters=[OpenApiParameter("format", str, enum=["json", "jsonl", "pytest"]),
+                    OpenApiParameter("module", str, description="pytest: the module holding your agent"),
+                    OpenApiParameter("function", str, description="pytest: your agent function")],
+        responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, pattern_id):
+        pattern = pattern_of(request, pattern_id)
+        found = selectors.pattern_scenarios(pattern)
+        kind = request.query_params.get("format", "json")
+        if kind == "jsonl":
+            return attachment(scenario_engine.to_jsonl(found), "application/x-ndjson", f"scenarios-{pattern.id}.jsonl")
+        if kind == "pytest":
+            try:
+                text = scenario_engine.to_pytest(found, module=request.query_params.get("module", "my_agent"),
+                                                 function=request.query_params.get("function", "run_agent"))
+            except ValueError as exc:
+                raise exceptions.ValidationError(error_body("invalid", str(exc), field="module")) from None
+            return attachment(text, "text/x-python", "test_arc_eval_scenarios.py")
+        if kind != "json":
+            raise exceptions.ValidationError(error_body("invalid", "format is json, jsonl or pytest", field="format"))
+        return Response({"pattern": str(pattern.id), "scenarios": [s.as_dict() for s in found]})
+
+
+def attachment(text: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+

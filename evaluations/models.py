@@ -53,6 +53,8 @@ class Evaluation(models.Model):
     compliance_passed = models.BooleanField(default=True)
     unpriced = models.BooleanField(default=False)
     input_fingerprint = models.CharField(max_length=32, blank=True)
+    savings_usd = models.DecimalField(max_digits=14, decimal_places=8, null=True,
+                                      help_text="What the savings found in this run would save on it.")
     label_success = models.BooleanField(null=True, help_text="The latest human label; it overrides `success`.")
     counted_in = models.DateTimeField(null=True, help_text="The rollup hour this run was counted in, if any.")
 
@@ -95,6 +97,7 @@ class AgentHour(models.Model):
     compliance_passed = models.PositiveIntegerField(default=0)
     input_tokens = models.PositiveBigIntegerField(default=0)
     output_tokens = models.PositiveBigIntegerField(default=0)
+    savings_usd_sum = models.DecimalField(max_digits=18, decimal_places=8, default=0)
     latency_histogram = models.JSONField(default=list)
 
     objects = TenantManager()

@@ -8,14 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
-
 from .engine.reliability import WindowCounts, latency_bucket
 from .models import AgentHour, Evaluation
 
 SUMMED = ("runs", "successes", "score_sum", "duration_ms_sum", "duration_ms_sq_sum", "llm_ms_sum", "tool_ms_sum",
           "tool_calls", "tool_errors", "cost_usd_sum", "cost_usd_sq_sum", "priced_runs", "compliance_passed",
-          "input_tokens", "output_tokens")
+          "input_tokens", "output_tokens", "savings_usd_sum")
 
 
 def hour_of(moment: datetime) -> datetime:
@@ -51,6 +49,8 @@ class RollupDeltas:
         v["input_tokens"] += sign * evaluation.input_tokens
         v["output_tokens"] += sign * evaluation.output_tokens
         v["compliance_passed"] += sign * evaluation.compliance_passed
+        if evaluation.savings_usd is not None:
+            v["savings_usd_sum"] += sign * evaluation.savings_usd
         if cost is not None:
             v["cost_usd_sum"] += sign * cost
             v["cost_usd_sq_sum"] += sign * cost * cost
@@ -97,7 +97,3 @@ def window_counts(hours: Iterable[AgentHour]) -> WindowCounts:
     counts.latency_histogram = histogram
     return counts
 
-
-def token_totals(hours) -> dict[str, int]:
-    totals = hours.aggregate(input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"))
-    return {k: v or 0 for k, v in totals.items()}

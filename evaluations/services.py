@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from decimal import Decimal
 
 import msgspec
 from django.db import transaction
@@ -36,7 +37,15 @@ RESULT_FIELDS = ("success", "score", "grade", "cost_usd", "input_tokens", "outpu
                  "tool_calls", "tool_errors", "duration_ms", "error_type", "failure_category", "failure_fingerprint",
                  "framework", "details", "engine_version", "llm_ms", "tool_ms", "compliance_findings",
                  "compliance_passed", "unpriced", "input_fingerprint")
-SAVED_FIELDS = (*RESULT_FIELDS, "status", "evaluated_at", "attempts", "counted_in")
+SAVED_FIELDS = (*RESULT_FIELDS, "status", "evaluated_at", "attempts", "counted_in", "savings_usd")
+
+
+def savings_of(result: engine.RunEvaluation) -> Decimal | None:
+    """The dollars per run the savings found would save (the headline's reduction, applied to the cost)."""
+    headline = result.details.get("cost", {}).get("headline", {})
+    if result.cost_usd is None or not headline.get("reduction_pct"):
+        return None if result.cost_usd is None else Decimal(0)
+    return (result.cost_usd * Decimal(str(headline["reduction_pct"])) / 100).quantize(Decimal("0.00000001"))
 
 
 def evaluate_pending(evaluation_ids: Iterable[int]) -> int:
@@ -76,6 +85,7 @@ def _evaluate(evaluation: Evaluation, rollup: RollupDeltas) -> None:
         return
     for name in RESULT_FIELDS:
         setattr(evaluation, name, getattr(result, name))
+    evaluation.savings_usd = savings_of(result)
     evaluation.status = EvaluationStatus.DONE
     evaluation.counted_in = hour_of(evaluation.started_at)
     rollup.count(evaluation, +1)

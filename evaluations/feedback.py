@@ -1,0 +1,43 @@
+"""Writes of human labels: the latest label of a run wins over the engine's verdict."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .engine.failures import TAXONOMY
+from .models import Evaluation, Feedback
+from .rollups import RollupDeltas
+
+
+class InvalidFeedback(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def check_feedback(*, correct: bool | None, score: int | None, label: str) -> None:
+    if correct is None and score is None and not label:
+        raise InvalidFeedback("correct", "give at least one of correct, score or label")
+    if score is not None and not 1 <= score <= 5:
+        raise InvalidFeedback("score", "score is from 1 to 5")
+    if label and label not in TAXONOMY:
+        raise InvalidFeedback("label", f"label must be one of: {', '.join(sorted(TAXONOMY))}")
+
+
+@transaction.atomic
+def add_feedback(*, evaluation: Evaluation, author=None, source: str = "web", correct: bool | None = None,
+                 score: int | None = None, label: str = "", notes: str = "") -> Feedback:
+    check_feedback(correct=correct, score=score, label=label)
+    evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+    feedback = Feedback.objects.create(organisation_id=evaluation.organisation_id, trace_id=evaluation.trace_id,
+                                       author=author, source=source, correct=correct, score=score, label=label,
+                                       notes=notes[:10_000])
+    if correct is not None and correct != evaluation.label_success:
+        before = evaluation.verdict
+        evaluation.label_success = correct
+        rollup = RollupDeltas()
+        rollup.flip_verdict(evaluation, before, evaluation.verdict)
+        evaluation.save(update_fields=["label_success"])
+        rollup.save()
+    return feedback
