@@ -48,9 +48,14 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
+def log_path(name: str) -> Path:
+    """A log file of this test process's own (several test runs may share the machine)."""
+    return ROOT / "var" / f"{name}-{os.getpid()}.log"
+
+
 @contextmanager
 def running(args: list[str], env: dict[str, str], log_name: str):
-    log = open(ROOT / "var" / f"{log_name}.log", "wb")  # noqa: SIM115 - closed below
+    log = open(log_path(log_name), "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         yield process
@@ -71,7 +76,7 @@ def celery_worker(queue_purge: bool = True, **env: str):
     if queue_purge:
         args.append("--purge")
     with running(args, process_env(**env), "test-worker") as process:
-        log = ROOT / "var" / "test-worker.log"
+        log = log_path("test-worker")
         if not wait_until(lambda: b" ready." in log.read_bytes(), timeout=30):
             raise TimeoutError(f"the worker did not start: {log.read_text()[-2000:]}")
         yield process
