@@ -145,3 +145,23 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AuditLog(models.Model):
+    """Who did what to an organisation's keys, members and shared reports; visible to owners."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="audit_log")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True, help_text="The user's e-mail or the API key.")
+    action = models.CharField(max_length=40)
+    target = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="audit_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target}"

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import audit
 from .models import ApiKey, ApiScope, Invitation, Membership, Organisation, Role, role_at_least
 
 User = get_user_model()
@@ -35,22 +36,32 @@ def get_or_create_user(email: str):
     return user
 
 
+@transaction.atomic
 def create_api_key(*, organisation: Organisation, name: str = "default", scope: str = ApiScope.FULL,
                    created_by=None, creator_role: str = Role.ADMIN) -> tuple[ApiKey, str]:
     """A key acts with its creator's role, capped at admin (an owner's key cannot delete the org)."""
     role = Role.ADMIN if role_at_least(creator_role, Role.ADMIN) else creator_role
-    return ApiKey.issue(organisation=organisation, name=name, scope=scope, role=role, created_by=created_by)
+    key, full = ApiKey.issue(organisation=organisation, name=name, scope=scope, role=role, created_by=created_by)
+    audit.record(organisation=organisation, action="key.created", target=key.display, actor=created_by,
+                 scope=scope, name=name)
+    return key, full
 
 
-def revoke_api_key(key: ApiKey) -> None:
+@transaction.atomic
+def revoke_api_key(key: ApiKey, *, by=None) -> None:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        audit.record(organisation=key.organisation, action="key.revoked", target=key.display, actor=by)
 
 
+@transaction.atomic
 def invite(*, organisation: Organisation, email: str, role: str, invited_by) -> Invitation:
-    return Invitation.objects.create(organisation=organisation, email=email.lower(), role=role,
-                                     invited_by=invited_by)
+    invitation = Invitation.objects.create(organisation=organisation, email=email.lower(), role=role,
+                                           invited_by=invited_by)
+    audit.record(organisation=organisation, action="member.invited", target=invitation.email, actor=invited_by,
+                 role=role)
+    return invitation
 
 
 @transaction.atomic
@@ -60,4 +71,30 @@ def accept_invitation(invitation: Invitation, user) -> Membership:
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    audit.record(organisation=invitation.organisation, action="member.joined", target=user.email, actor=user,
+                 role=membership.role)
     return membership
+
+
+@transaction.atomic
+def change_role(membership: Membership, role: str, *, by) -> Membership:
+    if membership.role == Role.OWNER and role != Role.OWNER and _owners(membership.organisation) == 1:
+        raise ValueError("An organisation keeps at least one owner.")
+    before, membership.role = membership.role, role
+    membership.save(update_fields=["role"])
+    audit.record(organisation=membership.organisation, action="member.role_changed", target=membership.user.email,
+                 actor=by, before=before, after=role)
+    return membership
+
+
+@transaction.atomic
+def remove_member(membership: Membership, *, by) -> None:
+    if membership.role == Role.OWNER and _owners(membership.organisation) == 1:
+        raise ValueError("An organisation keeps at least one owner.")
+    membership.delete()
+    audit.record(organisation=membership.organisation, action="member.removed", target=membership.user.email,
+                 actor=by)
+
+
+def _owners(organisation: Organisation) -> int:
+    return Membership.objects.for_org(organisation).filter(role=Role.OWNER).count()

@@ -206,6 +206,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-evaluations": {"task": "evaluations.tasks.sweep_pending", "schedule": 60.0},
+    "weekly-reports": {"task": "reports.tasks.make_weekly_reports", "schedule": 3600.0},
+    "enforce-retention": {"task": "traces.tasks.enforce_retention", "schedule": 3600.0},
 }
 
 SECURE_CSP = {

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from evaluations import api as ev
 from traces.api import LegacyTraceView, TraceCollectionView, TraceDetailView
+from traces.export_api import ExportView
 from traces.otlp_api import LangfuseOtlpTracesView, OtlpTracesView
 
 from . import views
@@ -23,6 +24,7 @@ api_v1 = [
     path("patterns/<str:pattern_id>", ev.PatternDetailView.as_view(), name="api-pattern-detail"),
     path("patterns/<str:pattern_id>/fix-applied", ev.PatternFixAppliedView.as_view(), name="api-pattern-fixed"),
     path("patterns/<str:pattern_id>/scenarios", ev.PatternScenariosView.as_view(), name="api-pattern-scenarios"),
+    path("export", ExportView.as_view(), name="api-export"),
     path("", include("reports.api_urls")),
 ]
 
