@@ -16,6 +16,11 @@ PASSWORD = "correct-horse-battery-staple-42"
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def tasks_in_process(request):
     """Tasks run in-process unless a test starts a real worker (marked `worker`)."""
     eager = "worker" not in request.keywords
