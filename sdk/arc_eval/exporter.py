@@ -55,7 +55,7 @@ class Exporter:
         batch_size: int = 100,
         flush_interval: float = 1.0,
         max_queue_size: int = 10_000,
-        max_retries: int = 5,
+        max_retries: Optional[int] = None,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         timeout: float = 10.0,
@@ -154,7 +154,9 @@ class Exporter:
                     self._send_batch(batch[:half])
                     self._send_batch(batch[half:])
                     return
-                if err.retry and attempt < self.max_retries and not self._stop.is_set():
+                # By default a batch is retried until the server is back (the queue bound limits loss).
+                retries_left = self.max_retries is None or attempt < self.max_retries
+                if err.retry and retries_left and not self._stop.is_set():
                     delay = err.retry_after if err.retry_after is not None else self._backoff(attempt)
                     attempt += 1
                     self.stats.retries += 1

@@ -513,7 +513,7 @@ class ArcTracer:
         batch_size: int = 100,
         flush_interval: float = 1.0,
         max_queue_size: int = 10_000,
-        max_retries: int = 5,
+        max_retries: Optional[int] = None,
         timeout: float = 10.0,
         flush_at_exit: bool = True,
     ) -> None:
