@@ -6,15 +6,24 @@ import base64
 import binascii
 import hmac
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from .models import API_KEY_PREFIX, ApiKey, ApiScope, Organisation, hash_api_key, role_at_least
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A verified key (with its organisation) is reused by this process for at most KEY_CACHE_SECONDS, which spares
+# every API request a database query. Revoking or deleting a key, or changing an organisation, clears this
+# process's cache at once; other processes see the change within KEY_CACHE_SECONDS.
+KEY_CACHE_SECONDS = 2.0
+KEY_CACHE_MAX = 1000
+_key_cache: dict[str, tuple[float, ApiKey]] = {}
 log = logging.getLogger(__name__)
 
 
@@ -44,12 +53,29 @@ def find_active_key(raw: str) -> ApiKey | None:
     if parsed is None:
         return None
     prefix, secret = parsed
-    key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+    now = time.monotonic()
+    cached = _key_cache.get(prefix)
+    if cached is not None and cached[0] > now:
+        key = cached[1]
+    else:
+        key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+        if key is not None and key.is_active:
+            if len(_key_cache) >= KEY_CACHE_MAX:
+                _key_cache.clear()
+            _key_cache[prefix] = (now + KEY_CACHE_SECONDS, key)
     if key is None or not hmac.compare_digest(key.hashed_secret, hash_api_key(secret)):
         return None
     if not key.is_active:
         return None
     return key
+
+
+@receiver(post_save, sender=ApiKey)
+@receiver(post_delete, sender=ApiKey)
+@receiver(post_save, sender=Organisation)
+@receiver(post_delete, sender=Organisation)
+def _forget_cached_keys(**kwargs) -> None:
+    _key_cache.clear()
 
 
 def touch_last_used(key: ApiKey) -> None:

@@ -70,9 +70,9 @@ def running(args: list[str], env: dict[str, str], log_name: str):
 
 
 @contextmanager
-def celery_worker(queue_purge: bool = True, **env: str):
-    args = [sys.executable, "-m", "celery", "-A", "arcweb", "worker", "--pool=solo", "--loglevel=INFO",
-            "--without-heartbeat", "--without-gossip", "--without-mingle"]
+def celery_worker(queue_purge: bool = True, pool: str = "solo", **env: str):
+    args = [sys.executable, "-m", "celery", "-A", "arcweb", "worker", f"--pool={pool}", "--concurrency=1",
+            "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"]
     if queue_purge:
         args.append("--purge")
     with running(args, process_env(**env), "test-worker") as process:
@@ -83,8 +83,8 @@ def celery_worker(queue_purge: bool = True, **env: str):
 
 
 @contextmanager
-def web_server(**env: str):
-    port = free_port()
+def web_server(port: int | None = None, **env: str):
+    port = port or free_port()
     args = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
     with running(args, process_env(**env), "test-web") as process:
         wait_for_port(port)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -49,17 +51,25 @@ EXAMPLE_RESPONSE = {
 }
 
 
+URL_SENTINEL = uuid.UUID(int=0)
+
+
 def ingest_response(result: IngestResult) -> Response:
+    # Two reverse() calls per response, not per trace: the links differ only by the trace's id.
+    sentinel = str(URL_SENTINEL)
+    detail_url = reverse("api-trace-detail", args=[URL_SENTINEL])
+    analysis_url = reverse("api-trace-analysis", args=[URL_SENTINEL])
+    traces = []
+    for a in result.accepted:
+        id_ = str(a.id)
+        traces.append({"index": a.index, "id": id_, "trace_id": a.trace_id,
+                       "status": "created" if a.created else "duplicate",
+                       "url": detail_url.replace(sentinel, id_),
+                       "analysis_url": analysis_url.replace(sentinel, id_)})
     body = {
         "accepted": len(result.accepted),
         "rejected": len(result.rejected),
-        "traces": [
-            {"index": a.index, "id": str(a.id), "trace_id": a.trace_id,
-             "status": "created" if a.created else "duplicate",
-             "url": reverse("api-trace-detail", args=[a.id]),
-             "analysis_url": reverse("api-trace-analysis", args=[a.id])}
-            for a in result.accepted
-        ],
+        "traces": traces,
         "errors": [{"index": r.index, "field": r.field, "message": r.message} for r in result.rejected],
     }
     if not result.accepted:

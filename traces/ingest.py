@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from django.db import transaction
+import psycopg
+from django.db import connection, models, transaction
+from django.db.models.expressions import DatabaseDefault
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 from arcweb.models import Organisation
@@ -38,6 +41,15 @@ class Rejected:
     index: int
     field: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewTrace:
+    """A trace row this request created."""
+
+    id: uuid.UUID
+    agent_id: uuid.UUID
+    started_at: Any
 
 
 @dataclass(slots=True)
@@ -108,23 +120,14 @@ def _store(organisation: Organisation, valid: list[tuple[int, Trace]], merge_spa
         existing = dict(
             TraceRow.objects.for_org(organisation).filter(trace_id__in=wanted).values_list("trace_id", "id")
         )
-        rows: dict[str, TraceRow] = {}
+        new: dict[str, Trace] = {}
         for _, trace in valid:
-            if trace.trace_id not in existing and trace.trace_id not in rows:
-                rows[trace.trace_id] = _trace_row(organisation, agents[trace.agent_id], trace, now)
-        # A concurrent request may store the same trace_id first: ignore the conflict, then read back.
-        TraceRow.objects.bulk_create(rows.values(), ignore_conflicts=True, batch_size=500)
-        stored = dict(
-            TraceRow.objects.for_org(organisation).filter(trace_id__in=list(rows)).values_list("trace_id", "id")
-        ) if rows else {}
-        created = [row for trace_id, row in rows.items() if stored.get(trace_id) == row.id]
-        evaluations = Evaluation.objects.bulk_create(
-            [Evaluation(organisation=organisation, trace=row, agent_id=row.agent_id, started_at=row.started_at,
-                        enqueued_at=now) for row in created],
-            batch_size=500,
-        )
+            if trace.trace_id not in existing and trace.trace_id not in new:
+                new[trace.trace_id] = trace
+        # A concurrent request may store the same trace_id first: the conflict is ignored and its id read back.
+        created, stored = _insert_traces(organisation, agents, list(new.values()), now)
+        evaluation_ids = _insert_evaluations(organisation, created, now)
         created_ids = [row.id for row in created]
-        evaluation_ids = [e.pk for e in evaluations]
         if merge_spans and existing:
             evaluation_ids += _merge(organisation, agents, existing,
                                      [t for _, t in valid if t.trace_id in existing], now)
@@ -187,6 +190,123 @@ def _agents_by_name(organisation: Organisation, names: set[str]) -> dict[str, Ag
         )
         agents = {a.name: a for a in Agent.objects.for_org(organisation).filter(name__in=names)}
     return agents
+
+
+def _insert_traces(organisation: Organisation, agents: dict[str, Agent], traces: list[Trace],
+                   now) -> tuple[list[NewTrace], dict[str, uuid.UUID]]:
+    """Insert the new traces, skipping any trace_id stored meanwhile by a concurrent request. Returns the rows
+    this request created and the id of every one of `traces` (created here or by the concurrent request)."""
+    if not traces:
+        return [], {}
+    if connection.vendor != "postgresql":
+        rows = [_trace_row(organisation, agents[trace.agent_id], trace, now) for trace in traces]
+        TraceRow.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        stored = dict(TraceRow.objects.for_org(organisation).filter(trace_id__in=[r.trace_id for r in rows])
+                      .values_list("trace_id", "id"))
+        return [NewTrace(r.id, r.agent_id, r.started_at) for r in rows if stored.get(r.trace_id) == r.id], stored
+    # PostgreSQL: one INSERT … ON CONFLICT DO NOTHING RETURNING per 500 rows, the JSON columns encoded by msgspec
+    # and the values bound server-side (Django's bulk_create spends most of a batch's time on json.dumps and on
+    # quoting every value into the SQL text).
+    encode = _encode_json
+    values = [{
+        "id": uuid.uuid4(),
+        "agent_id": agents[trace.agent_id].id,
+        "trace_id": trace.trace_id,
+        "framework": trace.framework or "",
+        "domain": trace.domain or "",
+        "started_at": trace.started_at or now,
+        "duration_ms": trace.duration_ms,
+        "success_reported": trace.success,
+        "input": None if trace.input is None else encode(trace.input),
+        "output": None if trace.output is None else encode(trace.output),
+        "error": None if trace.error is None else encode(trace.error),
+        "spans": encode(trace.spans),
+        "span_count": len(trace.spans),
+        "session_id": trace.session_id or "",
+        "user_id": trace.user_id or "",
+        "tags": encode(trace.tags),
+        "metadata": encode(trace.metadata),
+    } for trace in traces]
+    returned = _pg_insert(TraceRow, TraceRow(organisation=organisation, received_at=now), values,
+                          ignore_conflicts=True, returning=("trace_id", "id"))
+    stored = dict(returned)
+    missing = [v["trace_id"] for v in values if v["trace_id"] not in stored]
+    if missing:
+        stored.update(TraceRow.objects.for_org(organisation).filter(trace_id__in=missing)
+                      .values_list("trace_id", "id"))
+    return [NewTrace(v["id"], v["agent_id"], v["started_at"]) for v in values if stored.get(v["trace_id"]) == v["id"]], \
+        stored
+
+
+def _insert_evaluations(organisation: Organisation, created: list[NewTrace], now) -> list[int]:
+    """A pending Evaluation per created trace; returns their ids."""
+    if not created:
+        return []
+    if connection.vendor != "postgresql":
+        evaluations = Evaluation.objects.bulk_create(
+            [Evaluation(organisation=organisation, trace_id=row.id, agent_id=row.agent_id, started_at=row.started_at,
+                        enqueued_at=now) for row in created],
+            batch_size=500,
+        )
+        return [e.pk for e in evaluations]
+    values = [{"trace_id": row.id, "agent_id": row.agent_id, "started_at": row.started_at} for row in created]
+    returned = _pg_insert(Evaluation, Evaluation(organisation=organisation, enqueued_at=now), values,
+                          returning=("id",))
+    return [pk for (pk,) in returned]
+
+
+_encode_json_bytes = msgspec.json.Encoder().encode
+
+
+def _encode_json(value: Any) -> str:
+    """JSON text as Django's JSONField would store it (msgspec encodes Structs as their `to_builtins` form)."""
+    return _encode_json_bytes(value).decode()
+
+
+def _pg_insert(model: type[models.Model], template: models.Model, rows: list[dict[str, Any]], *,
+               ignore_conflicts: bool = False, returning: tuple[str, ...] = (), batch_size: int = 500) -> list[tuple]:
+    """INSERT rows of `model` with server-side parameter binding. Each row gives the same columns (by attname);
+    every other column takes the value Django would give it on `template` (defaults, auto_now, …) once for all
+    rows, so fields added to the model later are filled as bulk_create would fill them."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    varying = [fields[name] for name in rows[0]]
+    constant: list[tuple[models.Field, Any]] = []
+    for f in model._meta.concrete_fields:
+        if f.attname in rows[0] or isinstance(f, AutoFieldMixin) or getattr(f, "generated", False):
+            continue
+        value = f.pre_save(template, add=True)
+        if not isinstance(value, DatabaseDefault):
+            constant.append((f, f.get_db_prep_save(value, connection)))
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in [*varying, *(f for f, _ in constant)])
+    # PostgreSQL's own $n placeholders (psycopg's RawCursor): psycopg need not scan a long statement for %s.
+    casts = [_cast_type(f) for f in varying]
+    constants_sql = "".join(f", ${n}::{_cast_type(f)}" for n, (f, _) in enumerate(constant, 1))
+    tail = (" ON CONFLICT DO NOTHING" if ignore_conflicts else "") + (
+        " RETURNING " + ", ".join(quote(fields[name].column) for name in returning) if returning else "")
+    out: list[tuple] = []
+    with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as cursor:
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start:start + batch_size]
+            first, width = len(constant) + 1, len(varying)
+            values_sql = ["(" + ", ".join(f"${first + r * width + i}::{cast}" for i, cast in enumerate(casts)) + ")"
+                          for r in range(len(chunk))]
+            params = [value for _, value in constant]
+            for row in chunk:
+                params.extend(row.values())
+            # Only the model's own table and column names are formatted in; every value is a bound parameter.
+            sql = f"INSERT INTO {table} ({columns}) SELECT v.*{constants_sql} FROM (VALUES {', '.join(values_sql)}) AS v{tail}"  # noqa: S608,E501
+            cursor.execute(sql, params, prepare=False)
+            if returning:
+                out.extend(cursor.fetchall())
+    return out
+
+
+def _cast_type(f: models.Field) -> str:
+    db_type = f.db_type(connection)
+    # text, not varchar(n): a cast would cut an over-long value where the column refuses it, as it does today.
+    return "text" if db_type.startswith("varchar") else db_type
 
 
 def _trace_row(organisation: Organisation, agent: Agent, trace: Trace, now) -> TraceRow:

@@ -84,7 +84,12 @@ class Exporter:
     def enqueue(self, item: Any) -> None:
         queue = self.queue
         if len(queue) >= self.max_queue_size:
-            self.stats.dropped += 1
+            # Evict explicitly (not by maxlen) so the count is exact even while the exporter thread pops.
+            try:
+                queue.popleft()
+                self.stats.dropped += 1
+            except IndexError:
+                pass
             self._warn_once("drop", "arc_eval: trace queue full (%d); dropping the oldest traces", self.max_queue_size)
         queue.append(item)
         if len(queue) >= self.batch_size and not self._wake.is_set():

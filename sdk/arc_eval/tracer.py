@@ -514,6 +514,7 @@ class ArcTracer:
         flush_interval: float = 1.0,
         max_queue_size: int = 10_000,
         max_retries: Optional[int] = None,
+        backoff_max: float = 30.0,
         timeout: float = 10.0,
         flush_at_exit: bool = True,
     ) -> None:
@@ -534,7 +535,8 @@ class ArcTracer:
         # Run stores wall-clock start; the offset lets _finish compute duration from perf_counter alone
         self._perf_offset = perf_counter() - wall_clock()
         self._exporter = Exporter(self.base_url, self.api_key, batch_size=batch_size, flush_interval=flush_interval,
-                                  max_queue_size=max_queue_size, max_retries=max_retries, timeout=timeout)
+                                  max_queue_size=max_queue_size, max_retries=max_retries,
+                                  backoff_max=backoff_max, timeout=timeout)
         _TRACERS.add(self)
 
     # -- decorators ---------------------------------------------------------------------------------------
