@@ -258,10 +258,14 @@ class PatternOutput(serializers.ModelSerializer):
                   "occurrences_since_fix"]
 
 
+class PatternListOutput(serializers.Serializer):
+    results = PatternOutput(many=True)
+
+
 class PatternListView(APIView):
     @extend_schema(operation_id="list_patterns", summary="Failure patterns, most recent first",
                    parameters=[OpenApiParameter("agent", str), OpenApiParameter("status", str)],
-                   responses={200: PatternOutput(many=True)})
+                   responses={200: PatternListOutput})
     def get(self, request):
         queryset = selectors.patterns_for(request.auth.organisation)
         if request.query_params.get("agent"):

@@ -21,7 +21,12 @@ from arcweb.tenancy import get_for_org_or_404
 from . import selectors
 from .http import parse_json, read_body
 from .ingest import IngestResult, ingest_traces
-from .serializers import IngestResponseSerializer, TraceDetailSerializer, TraceSummarySerializer
+from .serializers import (
+    IngestResponseSerializer,
+    TraceDetailSerializer,
+    TracePageSerializer,
+    TraceSummarySerializer,
+)
 
 EXAMPLE_TRACE = {
     "trace_id": "run-2026-11-24-0001",
@@ -129,7 +134,7 @@ class TraceCollectionView(APIView):
             OpenApiParameter("until", OpenApiTypes.DATETIME),
             OpenApiParameter("limit", int, description="Page size, at most 500"),
         ],
-        responses={200: TraceSummarySerializer(many=True)},
+        responses={200: TracePageSerializer},
     )
     def get(self, request):
         queryset = selectors.filter_traces(request.auth.organisation, request.query_params)

@@ -63,6 +63,7 @@ class LangfuseOtlpTracesView(OtlpTracesView):
     """The Langfuse SDK's endpoint: point LANGFUSE_HOST here, with an Arc API key as the secret key."""
 
     @extend_schema(operation_id="langfuse_otel_traces", summary="Langfuse SDK door (OTLP/HTTP, Basic auth)",
-                   request={"application/x-protobuf": OpenApiTypes.BINARY}, responses={200: OpenApiTypes.OBJECT})
+                   request={"application/x-protobuf": OpenApiTypes.BINARY, "application/json": OpenApiTypes.OBJECT},
+                   responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         return super().post(request)

@@ -56,3 +56,9 @@ class TraceDetailSerializer(TraceSummarySerializer):
     class Meta(TraceSummarySerializer.Meta):
         fields = [*TraceSummarySerializer.Meta.fields, "success_reported", "input", "output", "error",
                   "spans", "metadata"]
+
+
+class TracePageSerializer(serializers.Serializer):
+    next = serializers.CharField(allow_null=True, help_text="URL of the next (older) page")
+    previous = serializers.CharField(allow_null=True)
+    results = TraceSummarySerializer(many=True)
