@@ -121,9 +121,12 @@ def pattern_scenarios(pattern: FailurePattern, limit: int = 20) -> list[scenario
 
 
 def pattern_fixes(pattern: FailurePattern, failing_runs: int) -> list[dict[str, Any]]:
-    stats = plan.PatternStats(pattern.fingerprint, pattern.category, pattern.occurrences,
-                              max(failing_runs, pattern.occurrences))
-    return remediation.suggest([stats], framework=pattern.framework or "generic", failing_runs=max(failing_runs, 1))
+    """Fixes for the pattern; the impact is the share of the agent's failing runs it explains, and the
+    reliability points its absence would add over all of the agent's runs."""
+    total_runs = max(agent_runs(pattern.organisation, pattern.agent), pattern.occurrences)
+    stats = plan.PatternStats(pattern.fingerprint, pattern.category, pattern.occurrences, total_runs)
+    return remediation.suggest([stats], framework=pattern.framework or "generic",
+                               failing_runs=max(failing_runs, pattern.occurrences))
 
 
 def improvement_plan(organisation: Organisation, agent: Agent) -> dict[str, Any]:

@@ -399,21 +399,39 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     client = _client(args)
-    report = client.post("/api/v1/reports", {"agent": args.agent, "window": args.window})
+    body: dict[str, Any] = {"agent": args.agent, "window": args.window}
+    if args.share:
+        body["share"] = True
+    report = client.post("/api/v1/reports", body)
     report_id = report.get("id") if isinstance(report, dict) else None
     if not report_id:
         raise CliError("the server made no report")
     lines = [f"✓ Report {report_id} for {args.agent}"]
-    if report.get("url"):
-        lines.append(f"  share: {report['url']}")
+    share = report.get("share_url") or report.get("url")
+    if share:
+        lines.append(f"  share: {share}")
+    if report.get("badge_url"):
+        lines.append(f"  badge: {report['badge_url']}")
     out: dict[str, Any] = {"report": report}
     if args.pdf:
-        pdf = client.request("GET", f"/api/v1/reports/{report_id}/pdf", raw=True)
+        pdf = _download_pdf(client, report_id, args.paper)
         Path(args.pdf).write_bytes(pdf)
         lines.append(f"  PDF written to {args.pdf} ({len(pdf):,} bytes)")
         out["pdf"] = args.pdf
     _emit(args, out, lines)
     return OK
+
+
+def _download_pdf(client: ApiClient, report_id: str, paper: str, wait_seconds: float = 120.0) -> bytes:
+    """The server answers 202 with {status, progress} while it renders the PDF: poll until the bytes come."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        payload = client.request("GET", f"/api/v1/reports/{report_id}/pdf", params={"paper": paper}, raw=True)
+        if payload[:4] == b"%PDF":
+            return payload
+        if time.monotonic() > deadline:
+            raise CliError("the PDF was not ready in time; try again later")
+        time.sleep(1.0)
 
 
 def cmd_agents(args: argparse.Namespace) -> int:
@@ -491,6 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", required=True)
     p.add_argument("--window", default="30d")
     p.add_argument("--pdf", metavar="FILE")
+    p.add_argument("--paper", choices=["a4", "letter"], default="a4")
+    p.add_argument("--share", action="store_true", help="create a public link (keys of an owner or admin)")
     p.set_defaults(run=cmd_report)
 
     p = sub.add_parser("agents", parents=[common], help="list the agents the server knows")

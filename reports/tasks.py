@@ -1,0 +1,73 @@
+"""Celery tasks of reports: render a PDF (with progress), make the weekly reports, e-mail one.
+
+Thin and idempotent: each takes ids, loads the rows, calls a service, saves. Without REDIS_URL they run
+in-process (settings.CELERY_TASK_ALWAYS_EAGER).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from arcweb.models import Membership
+
+from . import services
+from .models import PdfStatus, Report, ReportPdf
+from .pdf import render_pdf
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_report_pdf(pdf_id: int) -> str:
+    with transaction.atomic():
+        pdf = ReportPdf.objects.select_for_update().select_related("report").filter(pk=pdf_id).first()
+        if pdf is None or pdf.status in (PdfStatus.DONE, PdfStatus.RUNNING):
+            return pdf.status if pdf else "missing"
+        pdf.status, pdf.progress = PdfStatus.RUNNING, 10
+        pdf.save(update_fields=["status", "progress"])
+
+    def progress(value: int) -> None:
+        ReportPdf.objects.filter(pk=pdf_id).update(progress=value)
+
+    started = time.perf_counter()
+    try:
+        content = render_pdf(pdf.report, paper=pdf.paper, progress=progress)
+    except Exception as exc:  # a broken render must show as failed (and be retried on request), not hang
+        log.exception("PDF of report %s failed", pdf.report_id)
+        ReportPdf.objects.filter(pk=pdf_id).update(status=PdfStatus.FAILED, error=type(exc).__name__[:200],
+                                                   finished_at=timezone.now())
+        return PdfStatus.FAILED
+    ReportPdf.objects.filter(pk=pdf_id).update(
+        status=PdfStatus.DONE, progress=100, content=content, size=len(content), finished_at=timezone.now(),
+        render_ms=round((time.perf_counter() - started) * 1000, 1))
+    return PdfStatus.DONE
+
+
+@shared_task
+def make_weekly_reports() -> int:
+    return len(services.run_schedules())
+
+
+@shared_task(acks_late=True)
+def email_report(report_id: str) -> int:
+    report = Report.objects.select_related("organisation").filter(pk=report_id).first()
+    if report is None:
+        return 0
+    emails = sorted(set(Membership.objects.for_org(report.organisation).values_list("user__email", flat=True)))
+    emails = [e for e in emails if e]
+    if not emails:
+        return 0
+    url = settings.SITE_URL + reverse("report-detail", args=[report.organisation.slug, report.pk])
+    body = render_to_string("reports/org/email.txt", {"report": report, "url": url,
+                                                      "headline": report.snapshot.get("headline", {})})
+    # one message per member: members need not see each other's addresses
+    return sum(send_mail(f"[Arc Eval] {report.title}", body, None, [email]) for email in emails)
