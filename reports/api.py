@@ -142,7 +142,7 @@ class ReportRevokeView(APIView):
         report = report_of(request, report_id)
         if not IsAdminKey().has_permission(request, self):
             raise exceptions.PermissionDenied(IsAdminKey.message)
-        revoked = services.revoke_links(report=report)
+        revoked = services.revoke_links(report=report, key=request.auth)
         return Response({"id": str(report.id), "revoked": revoked})
 
 

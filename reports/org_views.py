@@ -113,7 +113,7 @@ def report_share(request, report_id):
 @org_view(Role.ADMIN)
 def report_revoke(request, report_id):
     report = _report(request, report_id)
-    count = services.revoke_links(report=report)
+    count = services.revoke_links(report=report, by=request.user)
     messages.success(request, f"{count} link(s) revoked; they now answer 410 Gone.")
     return redirect("report-detail", org_slug=request.organisation.slug, report_id=report.id)
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from arcweb import audit
 from arcweb.models import Organisation
 from evaluations import selectors as ev
 from evaluations.engine import ENGINE_VERSION
@@ -227,14 +228,21 @@ def share_report(*, report: Report, created_by=None, expires_at: datetime | None
         raise ReportError("share", "public sharing is turned off for this organisation")
     if expires_at is not None and expires_at <= timezone.now():
         raise ReportError("expires_at", "the expiry must be in the future")
-    return ShareLink.objects.create(organisation=report.organisation, report=report, created_by=created_by,
+    link = ShareLink.objects.create(organisation=report.organisation, report=report, created_by=created_by,
                                     expires_at=expires_at)
+    audit.record(organisation=report.organisation, action="report.shared", target=report.title,
+                 actor=created_by, report=str(report.id), expires_at=expires_at.isoformat() if expires_at else None)
+    return link
 
 
-def revoke_links(*, report: Report) -> int:
+def revoke_links(*, report: Report, by=None, key=None) -> int:
     """Stop every live link of the report; the rows stay so the links answer 410 Gone."""
-    return ShareLink.objects.for_org(report.organisation).filter(report=report, revoked_at__isnull=True).update(
+    revoked = ShareLink.objects.for_org(report.organisation).filter(report=report, revoked_at__isnull=True).update(
         revoked_at=timezone.now())
+    if revoked:
+        audit.record(organisation=report.organisation, action="report.revoked", target=report.title, actor=by,
+                     key=key, report=str(report.id), links=revoked)
+    return revoked
 
 
 def delete_report(*, report: Report) -> None:

@@ -71,24 +71,36 @@ def _wait_for_analysis(client: ApiClient, trace_id: str, wait: float) -> Any:
         time.sleep(0.5)
 
 
+def _details(analysis: dict[str, Any]) -> dict[str, Any]:
+    details = analysis.get("details")
+    return details if isinstance(details, dict) else {}
+
+
 def _analysis_lines(trace_id: str, analysis: Any) -> list[str]:
     if not isinstance(analysis, dict):
         return [f"trace {trace_id}: {analysis}"]
-    success = analysis.get("success")
+    success = analysis.get("verdict", analysis.get("success"))
     verdict = "SUCCESS" if success else "FAILURE" if success is False else str(analysis.get("status", "?")).upper()
+    details = _details(analysis)
     lines = [f"── trace {trace_id} ── {verdict}"]
-    for key in ("summary", "score", "grade", "cost_usd", "duration_ms"):
-        if analysis.get(key) not in (None, ""):
-            lines.append(f"  {key.replace('_', ' ')}: {analysis[key]}")
-    for failure in analysis.get("failures") or []:
-        if isinstance(failure, dict):
-            where = f" (span {failure['span_id']})" if failure.get("span_id") else ""
-            lines.append(f"  ✗ {failure.get('type', 'failure')}: {failure.get('message', '')}{where}")
-        else:
-            lines.append(f"  ✗ {failure}")
-    for rule in analysis.get("compliance") or []:
-        if isinstance(rule, dict) and not rule.get("passed", True):
-            lines.append(f"  ⚠ {rule.get('framework', '')} {rule.get('rule', '')}: {rule.get('message', '')}".rstrip())
+    if analysis.get("score") is not None:
+        lines.append(f"  score: {analysis['score']:g}/100 (grade {analysis.get('grade') or '?'})")
+    headline = (details.get("cost") or {}).get("headline") or {}
+    if headline.get("text"):
+        lines.append(f"  cost: {headline['text']}")
+    if analysis.get("duration_ms") is not None:
+        lines.append(f"  latency: {analysis['duration_ms'] / 1000:.2f}s")
+    failure = details.get("failure")
+    if isinstance(failure, dict):
+        where = f" at {failure['step']}" if failure.get("step") else ""
+        lines.append(f"  ✗ {failure.get('category', 'failure')}{where}: {failure.get('message', '')}")
+    for issue in details.get("issues") or []:
+        if isinstance(issue, dict) and issue.get("message"):
+            lines.append(f"  • {issue['message']}")
+    for finding in (details.get("compliance") or {}).get("findings") or []:
+        if isinstance(finding, dict):
+            lines.append(f"  ⚠ {finding.get('rule')} ({finding.get('severity')}) in {finding.get('field')}: "
+                         f"{finding.get('masked')}")
     return lines
 
 
@@ -299,7 +311,8 @@ def cmd_debug(args: argparse.Namespace) -> int:
     lines = []
     for trace_id, analysis in analyses.items():
         lines.extend(_analysis_lines(trace_id, analysis))
-    failing = [i for i, a in analyses.items() if isinstance(a, dict) and a.get("success") is False]
+    failing = [i for i, a in analyses.items()
+               if isinstance(a, dict) and a.get("verdict", a.get("success")) is False]
     lines.append(f"\n{len(ids) - len(failing)}/{len(ids)} run(s) succeeded")
     _emit(args, {"analyses": analyses, "failing": failing}, lines)
     return FOUND_PROBLEMS if failing else OK
@@ -309,29 +322,30 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     client = _client(args)
     rows = _recent(client, args, domain=args.domain)
     rules: dict[str, dict[str, Any]] = {}
+    failed_runs = 0
     for row in rows:
         analysis = client.get(f"/api/v1/traces/{_trace_id(row)}/analysis")
-        for rule in (analysis.get("compliance") or []) if isinstance(analysis, dict) else []:
-            if not isinstance(rule, dict):
+        summary = _details(analysis).get("compliance") if isinstance(analysis, dict) else None
+        if not isinstance(summary, dict):
+            continue
+        failed_runs += not summary.get("passed", True)
+        for finding in summary.get("findings") or []:
+            if not isinstance(finding, dict):
                 continue
-            name = f"{rule.get('framework', '')} {rule.get('rule', rule.get('id', '?'))}".strip()
-            entry = rules.setdefault(name, {"rule": name, "passed": 0, "failed": 0, "examples": []})
-            if rule.get("passed", True):
-                entry["passed"] += 1
-            else:
-                entry["failed"] += 1
-                if len(entry["examples"]) < 3:
-                    entry["examples"].append({"trace": _trace_id(row), "message": rule.get("message")})
-    violations = sum(r["failed"] for r in rules.values())
-    lines = [f"Compliance for domain {args.domain}: {len(rows)} recent trace(s), {len(rules)} rule(s)"]
+            entry = rules.setdefault(str(finding.get("rule")), {"rule": finding.get("rule"), "findings": 0,
+                                                                 "severity": finding.get("severity"), "examples": []})
+            entry["findings"] += 1
+            if len(entry["examples"]) < 3:
+                entry["examples"].append({"trace": _trace_id(row), "field": finding.get("field"),
+                                          "masked": finding.get("masked")})
+    lines = [f"Compliance for domain {args.domain}: {len(rows)} recent run(s), {failed_runs} failed a rule"]
     for entry in rules.values():
-        lines.append(f"  {_mark(not entry['failed'])}  {entry['rule']:<40} {entry['passed']} passed, "
-                     f"{entry['failed']} failed")
-        lines.extend(f"        trace {e['trace']}: {e['message']}" for e in entry["examples"])
-    lines.append("✓ no violations" if not violations else f"✗ {violations} violation(s)")
-    _emit(args, {"domain": args.domain, "traces": len(rows), "rules": list(rules.values()),
-                 "violations": violations}, lines)
-    return FOUND_PROBLEMS if violations else OK
+        lines.append(f"  {entry['rule']:<28} {entry['severity'] or '':<9} {entry['findings']} finding(s)")
+        lines.extend(f"        trace {e['trace']} {e['field']}: {e['masked']}" for e in entry["examples"])
+    lines.append("✓ no violations" if not failed_runs else f"✗ {failed_runs} run(s) with violations")
+    _emit(args, {"domain": args.domain, "runs": len(rows), "failed_runs": failed_runs,
+                 "rules": list(rules.values())}, lines)
+    return FOUND_PROBLEMS if failed_runs else OK
 
 
 def cmd_improve(args: argparse.Namespace) -> int:
@@ -339,16 +353,19 @@ def cmd_improve(args: argparse.Namespace) -> int:
     rows = _recent(client, args, success="false")
     seen: dict[str, dict[str, Any]] = {}
     for row in rows:
-        for fix in _results(client.get(f"/api/v1/traces/{_trace_id(row)}/improvements")):
+        answer = client.get(f"/api/v1/traces/{_trace_id(row)}/improvements")
+        for fix in (answer.get("fixes") or []) if isinstance(answer, dict) else _results(answer):
             title = str(fix.get("title", fix)) if isinstance(fix, dict) else str(fix)
             entry = seen.setdefault(title, {**(fix if isinstance(fix, dict) else {"title": title}), "traces": []})
             entry["traces"].append(_trace_id(row))
     lines = [f"{len(seen)} improvement(s) from {len(rows)} failing run(s)"]
     for n, fix in enumerate(seen.values(), 1):
-        impact = f" [{fix['impact']}]" if fix.get("impact") else ""
-        lines.append(f"\n{n}. {fix.get('title')}{impact}  (seen in {len(fix['traces'])} run(s))")
-        if fix.get("rationale"):
-            lines.append(f"   why: {fix['rationale']}")
+        impact = fix.get("impact")
+        gain = f" [+{impact['reliability_pp']} pts reliability]" if isinstance(impact, dict) and \
+            impact.get("reliability_pp") else ""
+        lines.append(f"\n{n}. {fix.get('title')}{gain}  (seen in {len(fix['traces'])} run(s))")
+        if fix.get("description"):
+            lines.append(f"   why: {fix['description']}")
         if fix.get("code"):
             lines.extend("   │ " + line for line in str(fix["code"]).splitlines())
     _emit(args, {"failing_runs": len(rows), "improvements": list(seen.values())}, lines)
@@ -362,14 +379,15 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     if not rows:
         raise CliError("no failed run found" + (f" for agent {args.agent}" if args.agent else ""))
     trace_id = _trace_id(rows[0])
-    scenarios = _results(client.get(f"/api/v1/traces/{trace_id}/scenarios"))
+    answer = client.get(f"/api/v1/traces/{trace_id}/scenarios")
+    scenarios = (answer.get("scenarios") or []) if isinstance(answer, dict) else _results(answer)
     if args.out:
         Path(args.out).write_text(json.dumps(scenarios, indent=2))
     lines = [f"{len(scenarios)} test scenario(s) from the last failure (trace {trace_id})"]
     for n, scenario in enumerate(scenarios, 1):
         if isinstance(scenario, dict):
             lines.append(f"  {n}. {scenario.get('title') or scenario.get('name') or ''}")
-            for key in ("input", "expected"):
+            for key in ("input", "expected_behaviour"):
                 if scenario.get(key) is not None:
                     lines.append(f"     {key}: {json.dumps(scenario[key], default=str)[:200]}")
         else:
@@ -383,18 +401,28 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     client = _client(args)
     result = client.get("/api/v1/compare", baseline=args.baseline, current=args.current)
-    lines = [f"Compare {args.baseline} → {args.current}"]
+    agent = result.get("agent", "") if isinstance(result, dict) else ""
+    lines = [f"Compare {agent}: baseline {args.baseline} → {args.current}"]
     metrics = result.get("metrics") if isinstance(result, dict) else None
-    if isinstance(metrics, dict):
-        metrics = [{"name": k, **(v if isinstance(v, dict) else {"current": v})} for k, v in metrics.items()]
+    worse = []
     for metric in metrics or []:
-        lines.append(f"  {metric.get('name', '?'):<24} {metric.get('baseline', ''):>12} → "
-                     f"{metric.get('current', ''):<12} ({metric.get('delta', '')})")
-    verdict = str(result.get("verdict", "")) if isinstance(result, dict) else ""
-    if verdict:
-        lines.append(f"verdict: {verdict}")
+        if not isinstance(metric, dict):
+            continue
+        mark = "" if metric.get("delta") is None else ("↑" if metric.get("better") else "↓")
+        note = " (significant)" if metric.get("significant") else ""
+        lines.append(f"  {mark or ' '} {metric.get('metric', '?'):<22} {_num(metric.get('before')):>10} → "
+                     f"{_num(metric.get('after')):<10} Δ {_num(metric.get('delta'))}{note}")
+        if metric.get("significant") and metric.get("better") is False:
+            worse.append(metric.get("metric"))
+    lines.append("✗ significantly worse: " + ", ".join(map(str, worse)) if worse else "✓ no significant regression")
     _emit(args, result, lines)
-    return FOUND_PROBLEMS if verdict.lower() in ("regressed", "regression", "worse") else OK
+    return FOUND_PROBLEMS if worse else OK
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "—" if value is None else str(value)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -38,17 +38,20 @@ class FakeArc(ThreadingHTTPServer):
 
 
 def _analysis(trace: dict[str, Any]) -> dict[str, Any]:
+    """Shaped like the server's GET /api/v1/traces/{id}/analysis."""
     failed = trace.get("success") is False or bool(trace.get("error"))
+    findings = [{"rule": "email", "severity": "high", "span_id": "s1", "field": "output", "path": "$.answer",
+                 "offset": 10, "length": 16, "masked": "j***@example.com"}] if failed else []
     return {
-        "status": "done",
-        "success": not failed,
-        "score": 0.42 if failed else 0.97,
-        "summary": "Tool 'search' timed out and the agent answered without data" if failed else "Completed",
-        "failures": [{"type": "tool_timeout", "message": "search timed out after 30s", "span_id": "s1"}]
-        if failed else [],
-        "compliance": [{"rule": "PII not in output", "framework": "GDPR", "passed": not failed,
-                        "message": "email address in output" if failed else ""}],
-        "cost_usd": "0.0012",
+        "status": "done", "verdict": not failed, "success": not failed, "score": 42.0 if failed else 97.0,
+        "grade": "F" if failed else "A+", "cost_usd": "0.00120000", "duration_ms": 1234.0,
+        "details": {
+            "failure": {"category": "tool_timeout", "message": "search timed out after 30s", "step": "search"}
+            if failed else None,
+            "issues": [],
+            "cost": {"headline": {"text": "cost $0.0012/run, 20% reduction possible"}},
+            "compliance": {"passed": not failed, "count": len(findings), "findings": findings},
+        },
     }
 
 
@@ -153,23 +156,26 @@ class _Handler(BaseHTTPRequestHandler):
             elif parts[2] == "analysis":
                 self._send(200, _analysis(trace))
             elif parts[2] == "scenarios":
-                self._send(200, {"results": [{"title": "Search tool times out", "input": {"question": "refund?"},
-                                              "expected": "answers after one retry"}]})
+                self._send(200, {"trace": parts[1], "pattern": None,
+                                 "scenarios": [{"name": "Search tool times out", "input": {"question": "refund?"},
+                                                "expected_behaviour": "answers after one retry"}]})
             elif parts[2] == "improvements":
-                self._send(200, {"results": [{"title": "Retry the search tool", "impact": "high",
-                                              "rationale": "3 of 5 failures are timeouts",
-                                              "code": "@retry(tries=3)\ndef search(q): ..."}]})
+                self._send(200, {"trace": parts[1], "fixes": [
+                    {"title": "Retry the search tool", "description": "3 of 5 failures are timeouts",
+                     "impact": {"runs_addressed": 3, "share_of_failures": 0.6, "reliability_pp": 12.5},
+                     "code": "@retry(tries=3)\ndef search(q): ..."}], "savings": [], "issues": []})
         elif parts == ["agents"]:
             agents = sorted({t["agent_id"] for t in traces.values()})
             self._send(200, {"next": None, "results": [{"id": a, "name": a} for a in agents]})
         elif len(parts) == 3 and parts[0] == "agents" and parts[2] == "reliability":
             self._send(200, {"agent": parts[1], "window": query.get("window", "7d"), "score": 0.9, "grade": "A-"})
         elif parts == ["compare"]:
-            self._send(200, {"baseline": query.get("baseline"), "current": query.get("current"),
-                             "metrics": [{"name": "success_rate", "baseline": 0.8, "current": 0.9, "delta": 0.1},
-                                         {"name": "p95_latency_ms", "baseline": 2100, "current": 1800,
-                                          "delta": -300}],
-                             "verdict": "improved"})
+            self._send(200, {"agent": "bot", "baseline": {"id": query.get("baseline")},
+                             "current": {"start": None, "end": None},
+                             "metrics": [{"metric": "reliability", "before": 0.8, "after": 0.9, "delta": 0.1,
+                                          "p_value": 0.01, "significant": True, "better": True},
+                                         {"metric": "latency_mean_ms", "before": 2100.0, "after": 1800.0,
+                                          "delta": -300.0, "p_value": 0.2, "significant": False, "better": True}]})
         elif parts == ["patterns"]:
             self._send(200, {"next": None, "results": []})
         elif parts == ["reports", "rep-1", "pdf"]:

@@ -58,17 +58,12 @@ def acme_objects(acme, acme_api):
 
 def extra_objects(tenant) -> dict:
     """Objects of the apps that add routes with ids of their own."""
-    found = {}
-    try:
-        from reports.models import Report
-    except ImportError:
-        return found
-    report = Report.objects.filter(organisation=tenant.organisation).first()
-    if report is None and hasattr(Report, "create_for_tests"):
-        report = Report.create_for_tests(tenant.organisation)
-    if report is not None:
-        found["report_id"] = report.id
-    return found
+    from reports.services import create_report
+    from traces.models import Agent
+
+    report = create_report(organisation=tenant.organisation, agents=list(Agent.objects.for_org(tenant.organisation)),
+                           window="7d")
+    return {"report_id": report.id, "paper": "a4"}
 
 
 def fill(route: str, objects: dict, org_slug: str) -> str:
