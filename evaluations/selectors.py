@@ -146,4 +146,19 @@ def improvement_plan(organisation: Organisation, agent: Agent) -> dict[str, Any]
         status__in=[PatternStatus.OPEN, PatternStatus.REGRESSED]).values_list("status", flat=True)
     return {"agent": agent.name, "runs": total_runs, "open": ranked,
             "fix_applied": sum(s == PatternStatus.FIX_APPLIED for s in closed),
-            "resolved": sum(s == PatternStatus.RESOLVED for s in closed)}
+            "resolved": sum(s == PatternStatus.RESOLVED for s in closed),
+            "progress": weekly_reliability(organisation, agent)}
+
+
+def weekly_reliability(organisation: Organisation, agent: Agent, weeks: int = 8,
+                       now: datetime | None = None) -> list[dict[str, Any]]:
+    """The plan's progress: reliability per week, oldest first (weeks without runs have None)."""
+    now = now or timezone.now()
+    start = hour_of(now) - timedelta(weeks=weeks)
+    buckets = [[0, 0] for _ in range(weeks)]
+    for hour, runs, successes in hours(organisation, agent, start, now).values_list("hour", "runs", "successes"):
+        index = min(int((hour - start) / timedelta(weeks=1)), weeks - 1)
+        buckets[index][0] += runs
+        buckets[index][1] += successes
+    return [{"week_start": start + timedelta(weeks=n), "runs": runs,
+             "reliability": round(100 * ok / runs, 2) if runs else None} for n, (runs, ok) in enumerate(buckets)]

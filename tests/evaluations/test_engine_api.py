@@ -129,6 +129,21 @@ def test_improvement_plan_ranks_open_patterns(acme_api):
     post(acme_api, [failing(f"f{i}") for i in range(3)] + [sample_trace(f"ok{i}") for i in range(3)])
     plan = acme_api.get("/api/v1/agents/support-bot/plan").json()
     assert plan["open"][0]["category"] == "tool_timeout" and plan["open"][0]["scenarios"]
+    assert plan["progress"][-1] == {**plan["progress"][-1], "runs": 6, "reliability": 50.0}
+    assert len(plan["progress"]) == 8
+
+
+def test_pii_is_masked_before_storage_when_the_org_asks(acme_api, acme):
+    from traces.models import Trace
+
+    acme.organisation.mask_pii_at_ingestion = True
+    acme.organisation.save()
+    secret = {"note": "SSN 536-90-4399, mail ann@example.com"}
+    acme_api.post("/api/v1/traces", sample_trace("masked", input=secret, output=secret))
+    stored = Trace.objects.get(trace_id="masked")
+    text = str(stored.input) + str(stored.output) + str(stored.spans)
+    assert "536-90-4399" not in text and "ann@example.com" not in text
+    assert "SSN" in text  # the surrounding text is kept
 
 
 def test_fixed_pattern_resolves_after_enough_clean_runs(acme_api, acme):
