@@ -1,4 +1,4 @@
-"""Organisation settings: members, invitations, API keys, PII masking."""
+"""Organisation settings: name and policies, members and roles, invitations, API keys, danger zone."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import logging
 from django import forms
 from django.contrib import messages
 from django.core.mail import send_mail
+from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from .models import ApiKey, ApiScope, Invitation, Membership, Role
+from .models import ApiKey, ApiScope, Invitation, Membership, Organisation, Role
 from .services import create_api_key, invite, revoke_api_key
 from .tenancy import get_for_org_or_404, org_view, require_role
 
@@ -28,14 +30,40 @@ class InvitationForm(forms.Form):
     role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role if r != Role.OWNER], initial=Role.MEMBER)
 
 
+RETENTION_CHOICES = [(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year"), (730, "2 years")]
+
+
+class OrganisationForm(forms.ModelForm):
+    retention_days = forms.TypedChoiceField(choices=RETENTION_CHOICES, coerce=int, label="Keep traces for")
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "mask_pii_at_ingestion", "public_sharing_enabled", "retention_days"]
+        labels = {"mask_pii_at_ingestion": "Mask PII and secrets at ingestion (before anything is stored)",
+                  "public_sharing_enabled": "Allow public report links and badges"}
+
+
+class DeleteForm(forms.Form):
+    confirm = forms.CharField(max_length=60)
+
+
 @org_view()
 def settings_page(request):
     return _render_settings(request)
 
 
-def _render_settings(request, *, new_key: str | None = None, key_form=None, invitation_form=None):
+def _render_settings(request, *, new_key: str | None = None, key_form=None, invitation_form=None, org_form=None,
+                     delete_error: str = "", status: int = 200):
     organisation = request.organisation
+    if org_form is None:
+        org_form = OrganisationForm(instance=organisation, auto_id="org_%s")
+        if organisation.retention_days not in dict(RETENTION_CHOICES):
+            org_form.fields["retention_days"].choices = [
+                *RETENTION_CHOICES, (organisation.retention_days, f"{organisation.retention_days} days")]
     return render(request, "arcweb/settings.html", {
+        "nav": "settings", "org_form": org_form, "delete_error": delete_error,
+        "roles": [(r.value, r.label) for r in Role],
+        "is_owner": request.membership.role == Role.OWNER,
         "keys": ApiKey.objects.for_org(organisation).order_by("-created_at"),
         "members": Membership.objects.for_org(organisation).select_related("user").order_by("created_at"),
         "invitations": Invitation.objects.for_org(organisation).filter(accepted_at=None).order_by("-created_at"),
@@ -44,7 +72,7 @@ def _render_settings(request, *, new_key: str | None = None, key_form=None, invi
         "new_key": new_key,
         "can_manage_keys": request.membership.can(Role.MEMBER),
         "can_admin": request.membership.can(Role.ADMIN),
-    })
+    }, status=status)
 
 
 @require_POST
@@ -52,7 +80,7 @@ def _render_settings(request, *, new_key: str | None = None, key_form=None, invi
 def create_key(request):
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
-        return _render_settings(request, key_form=form)
+        return _render_settings(request, key_form=form, status=400)
     _, full = create_api_key(organisation=request.organisation, name=form.cleaned_data["name"],
                              scope=form.cleaned_data["scope"], created_by=request.user,
                              creator_role=request.membership.role)
@@ -76,7 +104,7 @@ def revoke_key(request, key_id: str):
 def create_invitation(request):
     form = InvitationForm(request.POST)
     if not form.is_valid():
-        return _render_settings(request, invitation_form=form)
+        return _render_settings(request, invitation_form=form, status=400)
     invitation = invite(organisation=request.organisation, email=form.cleaned_data["email"],
                         role=form.cleaned_data["role"], invited_by=request.user)
     link = request.build_absolute_uri(reverse("accept-invite", args=[invitation.token]))
@@ -91,3 +119,89 @@ def create_invitation(request):
         log.warning("could not e-mail the invitation %s", invitation.pk)
     messages.success(request, f"Invitation e-mailed to {invitation.email}. Their link: {link}")
     return redirect("org-settings", org_slug=request.organisation.slug)
+
+
+@require_POST
+@org_view(Role.ADMIN)
+def update_organisation(request):
+    form = OrganisationForm(request.POST, instance=request.organisation, auto_id="org_%s")
+    if not form.is_valid():
+        return _render_settings(request, org_form=form, status=400)
+    form.save()
+    messages.success(request, "Organisation settings saved.")
+    return redirect("org-settings", org_slug=request.organisation.slug)
+
+
+def _member_for_change(request, member_id: str) -> Membership:
+    """The membership to change: admins may change members and viewers; only owners may touch owners."""
+    membership = get_for_org_or_404(Membership.objects.select_related("user"), request.organisation, id=member_id)
+    if membership.role == Role.OWNER:
+        require_role(request, Role.OWNER)
+    return membership
+
+
+def _last_owner(membership: Membership) -> bool:
+    return membership.role == Role.OWNER and not Membership.objects.for_org(membership.organisation).filter(
+        role=Role.OWNER).exclude(pk=membership.pk).exists()
+
+
+@require_POST
+@org_view(Role.ADMIN)
+def change_role(request, member_id: str):
+    role = request.POST.get("role", "")
+    if role not in Role.values:
+        messages.error(request, "Unknown role.")
+        return redirect("org-settings", org_slug=request.organisation.slug)
+    with transaction.atomic():
+        membership = _member_for_change(request, member_id)
+        if role == Role.OWNER:
+            require_role(request, Role.OWNER)
+        if _last_owner(membership) and role != Role.OWNER:
+            messages.error(request, "An organisation keeps at least one owner: make someone else owner first.")
+            return redirect("org-settings", org_slug=request.organisation.slug)
+        membership.role = role
+        membership.save(update_fields=["role"])
+    messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
+    return redirect("org-settings", org_slug=request.organisation.slug)
+
+
+@require_POST
+@org_view(Role.ADMIN)
+def remove_member(request, member_id: str):
+    with transaction.atomic():
+        membership = _member_for_change(request, member_id)
+        if _last_owner(membership):
+            messages.error(request, "The last owner cannot be removed.")
+            return redirect("org-settings", org_slug=request.organisation.slug)
+        email, user_id = membership.user.email, membership.user_id
+        membership.delete()
+    messages.success(request, f"{email} was removed.")
+    if user_id == request.user.pk:
+        return redirect("home")
+    return redirect("org-settings", org_slug=request.organisation.slug)
+
+
+@require_POST
+@org_view(Role.ADMIN)
+def revoke_invitation(request, invitation_id: str):
+    invitation = get_for_org_or_404(Invitation, request.organisation, id=invitation_id)
+    email = invitation.email
+    invitation.delete()
+    messages.success(request, f"Invitation of {email} withdrawn.")
+    return redirect("org-settings", org_slug=request.organisation.slug)
+
+
+@require_POST
+@org_view(Role.OWNER)
+def delete_organisation(request):
+    """Deletes the organisation and everything in it, once its slug is typed to confirm."""
+    organisation = request.organisation
+    form = DeleteForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["confirm"].strip() != organisation.slug:
+        return _render_settings(request, delete_error=f"Type {organisation.slug} to confirm.", status=400)
+    name = organisation.name
+    if not Organisation.objects.filter(pk=organisation.pk).delete()[0]:
+        raise Http404("Not found")
+    log.info("organisation %s deleted by user %s", organisation.pk, request.user.pk)
+    messages.success(request, f"{name} and all its data were deleted.")
+    return redirect("home")

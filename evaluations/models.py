@@ -192,3 +192,22 @@ class Baseline(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LabelAssignment(models.Model):
+    """A run put in a teammate's labelling queue; one assignee per run (re-assigning replaces it)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="label_assignments")
+    trace = models.OneToOneField(Trace, on_delete=models.CASCADE, related_name="label_assignment")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="label_assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "assignee", "-created_at"], name="assignment_org_assignee")]
+
+    def __str__(self) -> str:
+        return f"{self.trace_id} → {self.assignee_id}"

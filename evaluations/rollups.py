@@ -16,6 +16,9 @@ SUMMED = ("runs", "successes", "score_sum", "duration_ms_sum", "duration_ms_sq_s
           "input_tokens", "output_tokens", "savings_usd_sum")
 
 
+WINDOW_FIELDS = tuple(name for name in SUMMED if name in WindowCounts.__dataclass_fields__)
+
+
 def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
@@ -87,9 +90,8 @@ def window_counts(hours: Iterable[AgentHour]) -> WindowCounts:
     counts = WindowCounts()
     histogram: list[int] = []
     for row in hours:
-        for name in SUMMED:
-            if hasattr(counts, name):
-                setattr(counts, name, getattr(counts, name) + getattr(row, name))
+        for name in WINDOW_FIELDS:
+            setattr(counts, name, getattr(counts, name) + getattr(row, name))
         for bucket, n in enumerate(row.latency_histogram):
             if len(histogram) <= bucket:
                 histogram.extend([0] * (bucket + 1 - len(histogram)))

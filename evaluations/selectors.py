@@ -75,18 +75,18 @@ def agent_reliability(organisation: Organisation, agent: Agent, *, window: timed
     current = counts_between(organisation, agent, start, now)
     previous = counts_between(organisation, agent, start - window, start)
     figures = reliability.rollup(current, previous, pass_k_tasks(organisation, agent, start, now))
-    figures.update(cost_figures(current))
+    savings = hours(organisation, agent, start, now).aggregate(s=Sum("savings_usd_sum"))["s"] or Decimal(0)
+    figures.update(cost_figures(current, savings))
     figures.update({"agent": agent.name, "agent_id": str(agent.id), "window_start": start, "window_end": now,
                     "open_compliance_findings": current.runs - current.compliance_passed,
                     "tool_calls": current.tool_calls, "tool_errors": current.tool_errors})
     return figures
 
 
-def cost_figures(counts: WindowCounts) -> dict[str, Any]:
+def cost_figures(counts: WindowCounts, savings: Decimal) -> dict[str, Any]:
     """Cost per run and the share of it the savings found in these runs would remove."""
     if not counts.priced_runs or counts.cost_usd_sum <= 0:
         return {"cost_total_usd": str(counts.cost_usd_sum), "savings_per_run_usd": None, "reduction_pct": 0.0}
-    savings = Decimal(getattr(counts, "savings_usd_sum", 0) or 0)
     return {
         "cost_total_usd": str(counts.cost_usd_sum),
         "savings_per_run_usd": str((savings / counts.priced_runs).quantize(Decimal("0.00000001"))),

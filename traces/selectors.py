@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from collections.abc import Mapping
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import exceptions
 
 from arcweb.models import Organisation
@@ -52,3 +56,131 @@ def _datetime(value: str, name: str):
     if parsed is None:
         raise exceptions.ValidationError({name: "Use an ISO 8601 date-time, e.g. 2026-11-24T10:00:00Z."})
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+
+# --- the explorer (pages): filters and keyset pagination ----------------------------------------
+
+EXPLORER_PAGE = 50
+OUTCOMES = ("success", "failure", "pending")
+
+
+@dataclass(frozen=True)
+class ExplorerFilters:
+    """The explorer's filters, already validated: an unknown value is dropped, never an error page."""
+
+    agent: str = ""
+    outcome: str = ""
+    framework: str = ""
+    grade: str = ""
+    category: str = ""
+    compliance: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str = ""
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> ExplorerFilters:
+        def when(name: str) -> datetime | None:
+            raw = (params.get(name) or "").strip()
+            if not raw:
+                return None
+            parsed = parse_datetime(raw) or (datetime.combine(d, time.min) if (d := _date(raw)) else None)
+            if parsed is None:
+                return None
+            return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+        outcome = params.get("outcome", "")
+        return cls(agent=_uuid(params.get("agent")), outcome=outcome if outcome in OUTCOMES else "",
+                   framework=(params.get("framework") or "")[:64], grade=(params.get("grade") or "")[:3],
+                   category=(params.get("category") or "")[:40], compliance=params.get("compliance") == "1",
+                   since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200])
+
+    @property
+    def active(self) -> bool:
+        return any((self.agent, self.outcome, self.framework, self.grade, self.category, self.compliance,
+                    self.since, self.until, self.text))
+
+
+def _uuid(raw: str | None) -> str:
+    """An agent is filtered by its id: agent names are client text and stay out of URLs."""
+    try:
+        return str(uuid.UUID((raw or "").strip()))
+    except ValueError:
+        return ""
+
+
+def _date(raw: str):
+    try:
+        return parse_date(raw)
+    except ValueError:
+        return None
+
+
+def encode_cursor(started_at: datetime, pk) -> str:
+    raw = f"{started_at.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|", 1)
+        parsed = datetime.fromisoformat(moment)
+        return (parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)), uuid.UUID(pk)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, cursor: str | None = None,
+                   limit: int = EXPLORER_PAGE) -> tuple[list[Trace], str | None]:
+    """One page of traces, newest first, and the cursor of the next page (None on the last one).
+
+    Keyset pagination on (started_at, id): page 50 costs what page 1 costs, since the index on
+    (organisation, -started_at) is entered at the cursor instead of counting past earlier rows.
+    """
+    queryset = traces_with_evaluation().for_org(organisation).defer(
+        "spans", "metadata", "error", "evaluation__details", "input", "output")
+    if filters.agent:
+        queryset = queryset.filter(agent_id=filters.agent)
+    if filters.framework:
+        queryset = queryset.filter(framework=filters.framework)
+    if filters.outcome == "pending":
+        queryset = queryset.filter(evaluation__status="pending")
+    elif filters.outcome:
+        # The verdict: a human label wins over the engine's.
+        want = filters.outcome == "success"
+        queryset = queryset.filter(evaluation__status="done").filter(
+            Q(evaluation__label_success=want) | Q(evaluation__label_success__isnull=True, evaluation__success=want))
+    if filters.grade:
+        queryset = queryset.filter(evaluation__grade=filters.grade)
+    if filters.category:
+        queryset = queryset.filter(evaluation__failure_category=filters.category)
+    if filters.compliance:
+        queryset = queryset.filter(evaluation__compliance_findings__gt=0)
+    if filters.since:
+        queryset = queryset.filter(started_at__gte=filters.since)
+    if filters.until:
+        queryset = queryset.filter(started_at__lt=filters.until)
+    if filters.text:
+        queryset = queryset.annotate(_in=Cast("input", TextField()), _out=Cast("output", TextField())).filter(
+            Q(_in__icontains=filters.text) | Q(_out__icontains=filters.text))
+    position = decode_cursor(cursor)
+    if position is not None:
+        moment, pk = position
+        # The redundant `started_at <= moment` bounds the index range; the OR only breaks ties.
+        queryset = queryset.filter(started_at__lte=moment).filter(
+            Q(started_at__lt=moment) | Q(started_at=moment, id__lt=pk))
+    rows = list(queryset.order_by("-started_at", "-id")[: limit + 1])
+    following = encode_cursor(rows[limit - 1].started_at, rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], following
+
+
+def explorer_choices(organisation: Organisation) -> dict[str, list[str]]:
+    """Values the filter menus offer: agents by name; frameworks seen (from the agents' latest runs)."""
+    from .models import Agent
+
+    agents = [(str(pk), name) for pk, name in
+              Agent.objects.for_org(organisation).order_by("name").values_list("id", "name")[:500]]
+    return {"agents": agents}

@@ -186,3 +186,15 @@ class TestOutsider:
         assert globex_api.post("/api/v1/baselines", {"agent": "support-bot", "name": "x"}).status_code == 404
         assert globex_api.get("/api/v1/patterns").json()["results"] == []
         assert globex_api.get("/api/v1/agents").json()["results"] == []
+
+
+def test_savings_found_in_runs_show_as_a_possible_reduction(acme_api):
+    call = {"kind": "llm", "name": "chat", "model": "gpt-4o", "provider": "openai",
+            "input": {"messages": [{"role": "user", "content": "Summarise order 1042"}]},
+            "output": {"content": "Shipped."}, "usage": {"input_tokens": 2000, "output_tokens": 20}}
+    trace = sample_trace("dupes", spans=[{**call, "span_id": "a"}, {**call, "span_id": "b"}])
+    created = acme_api.post("/api/v1/traces", trace).json()["traces"][0]
+    savings = acme_api.get(created["analysis_url"]).json()["details"]["cost"]["savings"]
+    assert {s["kind"] for s in savings} >= {"duplicate_calls"}
+    reliability = acme_api.get("/api/v1/agents/support-bot/reliability").json()
+    assert reliability["reduction_pct"] > 0 and float(reliability["savings_per_run_usd"]) > 0

@@ -1,0 +1,61 @@
+"""Trace content is attacker-controlled: on every page it renders as text, never as markup."""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluations.models import FailurePattern
+
+from .conftest import logged_in
+
+pytestmark = pytest.mark.django_db
+
+RAW = ("<script>alert(", "<img src=x onerror", "onerror=alert(1)>")
+
+
+def assert_text_only(html: str, where: str) -> None:
+    for raw in RAW:
+        assert raw not in html, f"{where}: {raw!r} rendered raw"
+
+
+def test_hostile_content_is_text_on_every_page(acme, hostile, runs):
+    owner = logged_in(acme.owner)
+    pattern = FailurePattern.objects.get(organisation=acme.organisation, agent=hostile.agent)
+    pages = ["/o/acme/", "/o/acme/?window=30d", f"/o/acme/agents/{hostile.agent_id}/", "/o/acme/traces/",
+             "/o/acme/traces/?q=script", f"/o/acme/traces/{hostile.id}/", "/o/acme/labelling/",
+             "/o/acme/labelling/?auto=fail", "/o/acme/patterns/", f"/o/acme/patterns/{pattern.id}/", "/o/acme/compare/",
+             "/o/acme/onboarding/status/"]
+    for page in pages:
+        response = owner.get(page)
+        assert response.status_code == 200, page
+        assert_text_only(response.content.decode(), page)
+    detail = owner.get(f"/o/acme/traces/{hostile.id}/").content.decode()
+    assert "&lt;script&gt;alert(" in detail and "&lt;img src=x onerror=alert(1)&gt;" in detail
+    for page in ("/o/acme/", "/o/acme/traces/", "/o/acme/labelling/"):
+        assert_text_only(owner.get(page, HTTP_HX_REQUEST="true").content.decode(), page + " (htmx)")
+
+
+def test_hostile_content_in_feedback_notes_is_text(acme, hostile):
+    owner = logged_in(acme.owner)
+    evil = '<script>alert("n")</script><img src=x onerror=alert(1)>'
+    owner.post(f"/o/acme/traces/{hostile.id}/feedback/", {"correct": "false", "notes": evil})
+    for page in (f"/o/acme/traces/{hostile.id}/", "/o/acme/labelling/"):
+        assert_text_only(owner.get(page).content.decode(), page)
+
+
+def test_hostile_content_never_reaches_a_url(acme, hostile):
+    """Links carry ids and the user's own filters, never trace text."""
+    owner = logged_in(acme.owner)
+    for page in ("/o/acme/traces/", "/o/acme/labelling/", f"/o/acme/traces/{hostile.id}/"):
+        html = owner.get(page).content.decode()
+        for attribute in ('href="', 'hx-get="', 'hx-post="'):
+            for chunk in html.split(attribute)[1:]:
+                url = chunk.split('"', 1)[0]
+                assert "script" not in url.lower() and "onerror" not in url.lower(), (page, url)
+
+
+def test_exports_keep_hostile_text_inert(acme, hostile):
+    owner = logged_in(acme.owner)
+    owner.post(f"/o/acme/traces/{hostile.id}/feedback/", {"correct": "false", "notes": "=HYPERLINK(\"http://x\")"})
+    csv_text = b"".join(owner.get("/o/acme/labelling/export.csv").streaming_content).decode()
+    assert "'=HYPERLINK" in csv_text  # a formula is quoted, so a spreadsheet shows it instead of running it
