@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def cli(base: str, key: str, *args: str, tmp_path) -> subprocess.CompletedProcess:
     env = {**os.environ, "ARC_BASE_URL": base, "ARC_API_KEY": key, "ARC_CONFIG_DIR": str(tmp_path / "cfg")}
     return subprocess.run([sys.executable, "-m", "arc_eval", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+                          cwd=tmp_path, timeout=120)
 
 
 @pytest.fixture
