@@ -79,7 +79,7 @@ def accept_invitation(invitation: Invitation, user) -> Membership:
 @transaction.atomic
 def change_role(membership: Membership, role: str, *, by) -> Membership:
     if membership.role == Role.OWNER and role != Role.OWNER and _owners(membership.organisation) == 1:
-        raise ValueError("An organisation keeps at least one owner.")
+        raise ValueError("An organisation keeps at least one owner: make someone else owner first.")
     before, membership.role = membership.role, role
     membership.save(update_fields=["role"])
     audit.record(organisation=membership.organisation, action="member.role_changed", target=membership.user.email,
@@ -90,11 +90,20 @@ def change_role(membership: Membership, role: str, *, by) -> Membership:
 @transaction.atomic
 def remove_member(membership: Membership, *, by) -> None:
     if membership.role == Role.OWNER and _owners(membership.organisation) == 1:
-        raise ValueError("An organisation keeps at least one owner.")
+        raise ValueError("The last owner cannot be removed.")
     membership.delete()
     audit.record(organisation=membership.organisation, action="member.removed", target=membership.user.email,
                  actor=by)
 
 
 def _owners(organisation: Organisation) -> int:
-    return Membership.objects.for_org(organisation).filter(role=Role.OWNER).count()
+    # Locked, so two admins demoting the last two owners at once cannot leave none.
+    return len(Membership.objects.for_org(organisation).filter(role=Role.OWNER).select_for_update())
+
+
+@transaction.atomic
+def update_settings(organisation: Organisation, changes: dict, *, by) -> None:
+    """Record what an organisation's settings form changed (the form has saved it)."""
+    if changes:
+        audit.record(organisation=organisation, action="organisation.settings_changed", target=organisation.slug,
+                     actor=by, changed={k: str(v) for k, v in changes.items()})

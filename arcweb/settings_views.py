@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from . import services
 from .models import ApiKey, ApiScope, Invitation, Membership, Organisation, Role
-from .services import create_api_key, invite, revoke_api_key
+from .services import create_api_key, invite, revoke_api_key, update_settings
 from .tenancy import get_for_org_or_404, org_view, require_role
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def revoke_key(request, key_id: str):
     key = get_for_org_or_404(ApiKey, request.organisation, id=key_id)
     if key.created_by_id != request.user.pk:
         require_role(request, Role.ADMIN)
-    revoke_api_key(key)
+    revoke_api_key(key, by=request.user)
     messages.success(request, f"Key {key.display} revoked.")
     return redirect("org-settings", org_slug=request.organisation.slug)
 
@@ -128,6 +129,8 @@ def update_organisation(request):
     if not form.is_valid():
         return _render_settings(request, org_form=form, status=400)
     form.save()
+    update_settings(request.organisation, {name: form.cleaned_data[name] for name in form.changed_data},
+                    by=request.user)
     messages.success(request, "Organisation settings saved.")
     return redirect("org-settings", org_slug=request.organisation.slug)
 
@@ -140,27 +143,22 @@ def _member_for_change(request, member_id: str) -> Membership:
     return membership
 
 
-def _last_owner(membership: Membership) -> bool:
-    return membership.role == Role.OWNER and not Membership.objects.for_org(membership.organisation).filter(
-        role=Role.OWNER).exclude(pk=membership.pk).exists()
-
-
 @require_POST
 @org_view(Role.ADMIN)
 def change_role(request, member_id: str):
     role = request.POST.get("role", "")
-    if role not in Role.values:
-        messages.error(request, "Unknown role.")
-        return redirect("org-settings", org_slug=request.organisation.slug)
     with transaction.atomic():
         membership = _member_for_change(request, member_id)
+        if role not in Role.values:
+            messages.error(request, "Unknown role.")
+            return redirect("org-settings", org_slug=request.organisation.slug)
         if role == Role.OWNER:
             require_role(request, Role.OWNER)
-        if _last_owner(membership) and role != Role.OWNER:
-            messages.error(request, "An organisation keeps at least one owner: make someone else owner first.")
+        try:
+            services.change_role(membership, role, by=request.user)
+        except ValueError as exc:
+            messages.error(request, str(exc))
             return redirect("org-settings", org_slug=request.organisation.slug)
-        membership.role = role
-        membership.save(update_fields=["role"])
     messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
     return redirect("org-settings", org_slug=request.organisation.slug)
 
@@ -170,11 +168,12 @@ def change_role(request, member_id: str):
 def remove_member(request, member_id: str):
     with transaction.atomic():
         membership = _member_for_change(request, member_id)
-        if _last_owner(membership):
-            messages.error(request, "The last owner cannot be removed.")
-            return redirect("org-settings", org_slug=request.organisation.slug)
         email, user_id = membership.user.email, membership.user_id
-        membership.delete()
+        try:
+            services.remove_member(membership, by=request.user)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("org-settings", org_slug=request.organisation.slug)
     messages.success(request, f"{email} was removed.")
     if user_id == request.user.pk:
         return redirect("home")

@@ -30,6 +30,18 @@ def tasks_in_process(request):
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture
+def langfuse_isolated():
+    """The Langfuse SDK keeps its clients per process and skips tracing once there are several: each test
+    that uses it starts and ends with none."""
+    langfuse = pytest.importorskip("langfuse")
+    from langfuse._client.resource_manager import LangfuseResourceManager
+
+    LangfuseResourceManager.reset()
+    yield langfuse
+    LangfuseResourceManager.reset()
+
+
 @dataclass
 class Tenant:
     organisation: Organisation

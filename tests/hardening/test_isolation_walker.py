@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from arcweb.models import ApiKey
+from arcweb.models import ApiKey, Membership
+from arcweb.services import invite
 from evaluations.models import Baseline, FailurePattern
 from tests.conftest import sample_trace
 from tests.evaluations.test_engine_api import failing
@@ -48,9 +49,12 @@ def acme_objects(acme, acme_api):
     agent = pattern.agent
     baseline = Baseline.objects.create(organisation=acme.organisation, agent=agent, name="b",
                                        start=pattern.first_seen, end=pattern.last_seen)
+    invitation = invite(organisation=acme.organisation, email="new@acme.test", role="member", invited_by=acme.owner)
     objects = {
         "trace_id": created[0]["id"], "key_id": ApiKey.objects.filter(organisation=acme.organisation).first().id,
         "pattern_id": pattern.id, "agent_id": agent.id, "baseline_id": baseline.id,
+        "member_id": Membership.objects.get(organisation=acme.organisation, user=acme.viewer).id,
+        "invitation_id": invitation.id,
     }
     objects.update(extra_objects(acme))
     return objects

@@ -52,7 +52,8 @@ def langfuse_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str,
     server.server_close()
 
 
-def test_langfuse_observe_is_decoded(langfuse_server: list[tuple[str, dict[str, str], bytes]]) -> None:
+def test_langfuse_observe_is_decoded(langfuse_server: list[tuple[str, dict[str, str], bytes]],
+                                     langfuse_isolated) -> None:
     from langfuse import Langfuse, observe, propagate_attributes
 
     langfuse = Langfuse()

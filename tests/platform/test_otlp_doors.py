@@ -68,8 +68,8 @@ def test_otlp_with_a_bad_key_is_401(acme):
     assert error.value.code == 401
 
 
-def test_langfuse_sdk_unchanged_lands_through_the_migration_door(acme, monkeypatch):
-    langfuse = pytest.importorskip("langfuse")
+def test_langfuse_sdk_unchanged_lands_through_the_migration_door(acme, monkeypatch, langfuse_isolated):
+    langfuse = langfuse_isolated
     with web_server(**IN_PROCESS) as (base, _):
         monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-anything")
         monkeypatch.setenv("LANGFUSE_SECRET_KEY", acme.key)
