@@ -17,7 +17,6 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -25,6 +24,7 @@ from arcweb.models import Membership, Role
 from arcweb.tenancy import get_for_org_or_404, org_view
 from reports import charts
 from reports import selectors as report_selectors
+from reports.presentation import svg
 from traces.models import Agent, Trace
 from traces.views import pretty
 
@@ -47,9 +47,6 @@ from .models import (
 QUEUE_SIZE = 15
 MAX_SKIPPED = 50
 
-
-def _svg(markup: str) -> str:
-    return mark_safe(markup)  # noqa: S308 - reports.charts escapes every text it draws
 
 
 # --- labelling queue ---------------------------------------------------------------------------
@@ -283,7 +280,7 @@ def pattern_list(request):
         recent, prior = sum(series[7:]), sum(series[:7])
         rows.append({"p": pattern, "recent": recent, "prior": prior,
                      "direction": "up" if recent > prior else ("down" if recent < prior else "flat"),
-                     "spark": _svg(charts.sparkline(series, width=96, height=22, title="occurrences per day",
+                     "spark": svg(charts.sparkline(series, width=96, height=22, title="occurrences per day",
                                                     colour=charts.BAD if recent > prior else charts.ACCENT))})
     context = {"nav": "patterns", "rows": rows, "agents": Agent.objects.for_org(organisation).order_by("name"),
                "statuses": PatternStatus.choices, "categories": sorted(TAXONOMY),

@@ -18,9 +18,11 @@ from .models import SECTIONS, Paper, PdfStatus, Report, ReportPdf, ReportSchedul
 from .presentation import report_context
 
 WINDOWS = [("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days")]
-SECTION_LABELS = {"reliability": "Reliability", "pass_k": "pass^k", "trend": "Trend", "cost": "Cost",
-                  "tools": "Tool accuracy", "latency": "Latency", "compliance": "Compliance summary",
-                  "patterns": "Failure patterns & fixes", "baseline": "Baseline comparison"}
+SECTION_LABELS = {
+    "reliability": "Reliability", "pass_k": "pass^k",  # nosec B105 - section labels, not passwords
+    "trend": "Trend", "cost": "Cost", "tools": "Tool accuracy", "latency": "Latency",
+    "compliance": "Compliance summary", "patterns": "Failure patterns & fixes", "baseline": "Baseline comparison",
+}
 
 
 class ReportForm(forms.Form):

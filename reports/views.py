@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -14,13 +13,10 @@ from arcweb.tenancy import get_for_org_or_404, org_view
 from traces.models import Agent, Trace
 
 from . import charts, selectors
+from .presentation import svg
 
 TREND_COLOUR = {"up": charts.GOOD, "down": charts.BAD}
 
-
-def _svg(markup: str) -> str:
-    # charts.* escape every text they draw (see reports/charts.py); nothing else is concatenated here.
-    return mark_safe(markup)  # noqa: S308
 
 
 @org_view()
@@ -33,7 +29,7 @@ def overview(request):
     rows = selectors.overview(organisation, window=window)
     for row in rows:
         direction = (row["trend"] or {}).get("direction", "flat")
-        row["sparkline"] = _svg(charts.sparkline(_pairs(row["spark"]), width=96, height=24, y_max=100,
+        row["sparkline"] = svg(charts.sparkline(_pairs(row["spark"]), width=96, height=24, y_max=100,
                                                  colour=TREND_COLOUR.get(direction, charts.ACCENT),
                                                  title="reliability over the window"))
     context = {"nav": "overview", "rows": rows, "window": window, "windows": list(selectors.WINDOWS),
@@ -99,11 +95,11 @@ def agent_detail(request, agent_id: str):
     context = {
         "nav": "overview", "agent": agent, "f": figures, "window": window, "windows": list(selectors.WINDOWS),
         "charts": {
-            "reliability": _svg(charts.line_chart(series["reliability"], y_label="Reliability %", y_max=100,
+            "reliability": svg(charts.line_chart(series["reliability"], y_label="Reliability %", y_max=100,
                                                   **chart_args)),
-            "cost": _svg(charts.line_chart(series["cost"], y_label="Cost / run ($)", colour="#f59e0b",
+            "cost": svg(charts.line_chart(series["cost"], y_label="Cost / run ($)", colour="#f59e0b",
                                            **chart_args)),
-            "latency": _svg(charts.line_chart(series["latency"], y_label="Latency (s)", colour="#0891b2",
+            "latency": svg(charts.line_chart(series["latency"], y_label="Latency (s)", colour="#0891b2",
                                               **chart_args)),
         },
         "patterns": selectors.top_patterns(organisation, agent),

@@ -296,7 +296,7 @@ def _pg_insert(model: type[models.Model], template: models.Model, rows: list[dic
             for row in chunk:
                 params.extend(row.values())
             # Only the model's own table and column names are formatted in; every value is a bound parameter.
-            sql = f"INSERT INTO {table} ({columns}) SELECT v.*{constants_sql} FROM (VALUES {', '.join(values_sql)}) AS v{tail}"  # noqa: S608,E501
+            sql = f"INSERT INTO {table} ({columns}) SELECT v.*{constants_sql} FROM (VALUES {', '.join(values_sql)}) AS v{tail}"  # noqa: S608,E501  # nosec B608
             cursor.execute(sql, params, prepare=False)
             if returning:
                 out.extend(cursor.fetchall())

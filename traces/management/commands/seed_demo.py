@@ -6,7 +6,7 @@ from traces.demo import demo_traces
 from traces.ingest import ingest_traces
 
 DEMO_EMAIL = "demo@arc-eval.local"
-DEMO_PASSWORD = "arc-demo-2026"  # noqa: S105 - the documented demo login of a local install
+DEMO_PASSWORD = "arc-demo-2026"  # noqa: S105  # nosec B105 - the documented demo login of a local install
 
 
 class Command(BaseCommand):
