@@ -205,7 +205,7 @@ def main() -> int:
             time.sleep(min(60, deadline - time.monotonic()))
             memory["web"].append(rss_mb(web.pid))
             memory["worker"].append(rss_mb(worker.pid))
-            minute = max(recorder.latencies) if recorder.latencies else 0
+            minute = int((time.monotonic() - start) // 60) - 1  # the minute that just ended
             print(f"minute {minute + 1}: {len(recorder.latencies[minute])} requests, "
                   f"{len(recorder.errors[minute])} errors, web {memory['web'][-1]} MB, "
                   f"worker {memory['worker'][-1]} MB", flush=True)
