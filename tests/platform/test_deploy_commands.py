@@ -58,8 +58,6 @@ def test_gunicorn_with_production_settings_serves_pages_static_files_and_health(
 
 def test_healthz_is_503_when_the_database_is_down(tmp_path):
     env = production_env(tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:9/nothing")
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
-                   check=True, timeout=120)
     port, server = gunicorn(env, tmp_path)
     with server:
         assert wait_until(lambda: get_or_none(f"http://127.0.0.1:{port}/healthz") == 503, timeout=30)
