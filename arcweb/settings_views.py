@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import services
-from .models import ApiKey, ApiScope, Invitation, Membership, Organisation, Role
+from .models import ApiKey, ApiScope, AuditLog, Invitation, Membership, Organisation, Role
 from .services import create_api_key, invite, revoke_api_key, update_settings
 from .tenancy import get_for_org_or_404, org_view, require_role
 
 log = logging.getLogger(__name__)
+AUDIT_SHOWN = 50
 
 
 class ApiKeyForm(forms.Form):
@@ -73,6 +74,8 @@ def _render_settings(request, *, new_key: str | None = None, key_form=None, invi
         "new_key": new_key,
         "can_manage_keys": request.membership.can(Role.MEMBER),
         "can_admin": request.membership.can(Role.ADMIN),
+        "audit_log": AuditLog.objects.for_org(organisation).order_by("-created_at")[:AUDIT_SHOWN]
+        if request.membership.role == Role.OWNER else None,
     }, status=status)
 
 

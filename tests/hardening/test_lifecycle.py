@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.test import Client
 from django.utils import timezone
 
 from arcweb.models import Organisation
@@ -83,3 +84,16 @@ def test_owner_sees_the_audit_log_of_keys(acme):
     revoke_api_key(key, by=acme.owner)
     actions = list(AuditLog.objects.for_org(acme.organisation).order_by("created_at").values_list("action", "actor"))
     assert ("key.created", acme.owner.pk) in actions and ("key.revoked", acme.owner.pk) in actions
+
+
+def test_only_owners_see_the_audit_log_in_settings(acme):
+    from arcweb.models import ApiKey
+    from arcweb.services import revoke_api_key
+
+    revoke_api_key(ApiKey.objects.get(organisation=acme.organisation), by=acme.owner)
+    owner, viewer = Client(), Client()
+    owner.force_login(acme.owner)
+    viewer.force_login(acme.viewer)
+    page = owner.get("/o/acme/settings/").content.decode()
+    assert "Audit log" in page and "key.revoked" in page and "owner@acme.test" in page
+    assert "Audit log" not in viewer.get("/o/acme/settings/").content.decode()
