@@ -123,6 +123,9 @@ def test_sign_up_send_traces_and_label_with_the_keyboard(transactional_db, brows
         # label two successful runs incorrect with the keyboard; the next run loads without a page load
         page.goto(f"{base}/o/{slug}/labelling/?auto=pass")
         page.wait_for_selector("#label-form")
+        # htmx is loaded with `defer`: a key pressed before it runs submits the form the plain way (a page load)
+        page.wait_for_load_state("load")
+        page.wait_for_function("() => window.htmx !== undefined")
         page.evaluate("window.__same_page = true")
         for _ in range(2):
             current = page.locator("#labeller").get_attribute("data-trace")
