@@ -11,7 +11,7 @@ find_python = $(shell for c in python3.14 python3.13 python3.12 python3; do \
 	  if command -v pyenv >/dev/null; then v=$$(pyenv versions --bare 2>/dev/null | grep -E '^3\.1[2-9]' | sort -V | tail -n1); \
 	  [ -n "$$v" ] && echo "$$(pyenv root)/versions/$$v/bin/python3"; fi)
 
-.PHONY: run test install worker beat faults lint bench-ingest clean
+.PHONY: run test install worker beat faults lint audit bench-ingest clean
 
 $(VENV)/.installed: pyproject.toml sdk/pyproject.toml
 	@py="$(call find_python)"; \
@@ -45,6 +45,10 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Known vulnerabilities in the installed dependencies (needs PyPI's JSON API; the suite also checks them).
+audit: install
+	$(VENV)/bin/pip-audit --local --skip-editable
 
 bench-ingest: install
 	$(PY) bench/ingest.py

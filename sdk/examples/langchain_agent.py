@@ -1,7 +1,7 @@
 """LangChain: one callback handler turns a chain run into a trace (llm, tool and chain spans).
 
 Offline: a fake chat model (langchain-core's FakeMessagesListChatModel) plays the LLM.
-    pip install arc-eval langchain-core
+    pip install ./sdk langchain-core
     ARC_API_KEY=... ARC_BASE_URL=http://127.0.0.1:8000 python langchain_agent.py
 """
 
