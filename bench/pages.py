@@ -203,6 +203,8 @@ def main() -> None:
         ("explorer, first page", f"/o/{slug}/traces/"),
         ("explorer, 50th page", f"/o/{slug}/traces/?cursor={cursor}"),
         ("explorer, failures of one agent", f"/o/{slug}/traces/?agent={agent.id}&outcome=failure"),
+        ("explorer, text in 1 run of 5,000", f"/o/{slug}/traces/?q=order+4217%3F"),
+        ("explorer, text in no run", f"/o/{slug}/traces/?q=refund+policy"),
         ("trace detail", f"/o/{slug}/traces/{newest}/"),
     ]
     print(f"\n{runs:,} runs in the measured organisation, {total:,} in the database; "

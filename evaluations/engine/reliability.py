@@ -222,16 +222,27 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 
 
 def histogram_percentile(counts: list[int], q: float) -> float | None:
-    """Percentile from latency-histogram counts (index = `latency_bucket`): the bucket's upper edge."""
+    """Percentile from latency-histogram counts (index = `latency_bucket`).
+
+    Runs are taken as spread evenly on a log scale inside their bucket (the edges grow geometrically), so
+    the estimate lies between the bucket's edges instead of always at its upper one.
+    """
     total = sum(counts)
     if not total:
         return None
-    rank = math.ceil(total * q / 100)
+    rank = max(total * q / 100, 1)
     running = 0
     for index, count in enumerate(counts):
+        if count and running + count >= rank:
+            if index >= len(LATENCY_EDGES_MS):
+                return LATENCY_EDGES_MS[-1]
+            upper = LATENCY_EDGES_MS[index]
+            share = (rank - running) / count
+            if index == 0:
+                return upper * share
+            lower = LATENCY_EDGES_MS[index - 1]
+            return lower * (upper / lower) ** share
         running += count
-        if running >= rank:
-            return LATENCY_EDGES_MS[min(index, len(LATENCY_EDGES_MS) - 1)]
     return LATENCY_EDGES_MS[-1]
 
 
