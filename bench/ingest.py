@@ -243,6 +243,8 @@ def main() -> int:
     parser.add_argument("--batch-clients", type=int, default=4, help="concurrent clients, 100-trace phase")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--without-search-indexes", action="store_true",
+                        help="drop the explorer's trigram indexes (migrate traces back to 0001) to measure their cost")
     args = parser.parse_args()
 
     import redis
@@ -265,6 +267,8 @@ def main() -> int:
     try:
         print(f"setting up {db_name} …", flush=True)
         sh(str(PYTHON), "manage.py", "migrate", "--noinput", "-v0", env=env)
+        if args.without_search_indexes:
+            sh(str(PYTHON), "manage.py", "migrate", "traces", "0001", "--noinput", "-v0", env=env)
         sh(str(PYTHON), "manage.py", "create_org", "bench", "--owner", "bench@example.com", env=env)
         key = sh(str(PYTHON), "manage.py", "create_api_key", "bench", env=env).strip().splitlines()[-1]
         port = free_port()

@@ -62,6 +62,9 @@ def _datetime(value: str, name: str):
 
 EXPLORER_PAGE = 50
 OUTCOMES = ("success", "failure", "pending")
+# The trigram indexes on input and output (migration 0002) serve substrings of three characters or more;
+# a shorter one would scan every run of the organisation.
+SEARCH_MIN_CHARS = 3
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,18 @@ class ExplorerFilters:
                    since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200])
 
     @property
+    def search(self) -> str:
+        """The text searched for: empty when what was typed is too short to search."""
+        return self.text if len(self.text) >= SEARCH_MIN_CHARS else ""
+
+    @property
+    def search_too_short(self) -> bool:
+        return bool(self.text) and not self.search
+
+    @property
     def active(self) -> bool:
         return any((self.agent, self.outcome, self.framework, self.grade, self.category, self.compliance,
-                    self.since, self.until, self.text))
+                    self.since, self.until, self.search))
 
 
 def _uuid(raw: str | None) -> str:
@@ -163,9 +175,10 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
         queryset = queryset.filter(started_at__gte=filters.since)
     if filters.until:
         queryset = queryset.filter(started_at__lt=filters.until)
-    if filters.text:
+    if filters.search:
+        # UPPER(input::text) LIKE UPPER('%…%'): the expressions of the trigram indexes, so they are used.
         queryset = queryset.annotate(_in=Cast("input", TextField()), _out=Cast("output", TextField())).filter(
-            Q(_in__icontains=filters.text) | Q(_out__icontains=filters.text))
+            Q(_in__icontains=filters.search) | Q(_out__icontains=filters.search))
     position = decode_cursor(cursor)
     if position is not None:
         moment, pk = position

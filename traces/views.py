@@ -42,7 +42,7 @@ def trace_list(request):
         "nav": "traces", "rows": rows, "filters": filters, "next_query": params.urlencode() if next_cursor else "",
         "is_first_page": not request.GET.get("cursor"), "first_query": first_query, "grades": GRADES,
         "categories": sorted(TAXONOMY), "frameworks": FRAMEWORK_NAMES,
-        "agents": selectors.explorer_choices(organisation)["agents"],
+        "agents": selectors.explorer_choices(organisation)["agents"], "search_min_chars": selectors.SEARCH_MIN_CHARS,
     }
     if request.htmx and request.GET.get("more"):
         return render(request, "traces/list.html#rows", context)

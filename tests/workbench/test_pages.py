@@ -15,6 +15,7 @@ from arcweb.services import create_organisation
 from evaluations.models import Baseline, Evaluation, FailurePattern, Feedback, LabelAssignment
 from tests.conftest import sample_trace
 from traces.models import Trace
+from traces.selectors import ExplorerFilters, explore_traces
 
 from .conftest import logged_in
 
@@ -108,6 +109,33 @@ def test_explorer_filters(acme, runs, hostile):
     assert ids("grade=A%2B") <= {f"ok-{i}" for i in range(6)}
     assert ids("since=2999-01-01") == set()
     assert ids("outcome=bogus&since=garbage") == ids("")  # bad values are ignored, never a 500
+
+
+def test_explorer_search_finds_input_and_output_text_and_says_when_it_is_too_short(acme, runs, hostile):
+    owner = logged_in(acme.owner)
+    evil = Trace.objects.get(organisation=acme.organisation, trace_id="evil")
+    assert f"/traces/{evil.id}/" in owner.get("/o/acme/traces/?q=ONERROR").content.decode()  # any case
+    html = owner.get("/o/acme/traces/?q=on", HTTP_HX_REQUEST="true").content.decode()
+    assert "Search needs at least 3 characters" in html
+    assert html.count("/o/acme/traces/") == owner.get("/o/acme/traces/", HTTP_HX_REQUEST="true").content.decode().count(
+        "/o/acme/traces/")  # the short text filtered nothing out
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram indexes exist on PostgreSQL")
+def test_explorer_search_filters_on_the_trigram_indexes_expressions(acme, runs):
+    """With a handful of rows the planner rightly scans; what must hold is that the search's expressions are
+    the indexes' own (as PostgreSQL normalises both), or the indexes could never serve it."""
+    with CaptureQueriesContext(connection) as captured:
+        explore_traces(acme.organisation, ExplorerFilters(text="refund policy"))
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + captured.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT pg_get_indexdef(indexrelid, 1, false) FROM pg_index WHERE indexrelid IN "
+                       "('trace_input_trgm'::regclass, 'trace_output_trgm'::regclass)")
+        expressions = [row[0] for row in cursor.fetchall()]
+    assert sorted(expressions) == ["upper((input)::text)", "upper((output)::text)"]
+    for expression in expressions:
+        assert f"{expression} ~~ '%REFUND POLICY%'" in plan, plan
 
 
 def test_explorer_cursor_pages_cover_every_run_once(acme, acme_api):
