@@ -43,6 +43,23 @@ class Organisation(models.Model):
         return self.slug
 
 
+class OrganisationLogo(models.Model):
+    """The logo shown on the organisation's shared reports (a PNG made by `branding.normalise_logo`).
+
+    Its own table, so the organisation row that every request loads stays small.
+    """
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, primary_key=True,
+                                        related_name="logo")
+    png = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager()
+
+    def __str__(self) -> str:
+        return f"logo of {self.organisation_id}"
+
+
 class Membership(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")

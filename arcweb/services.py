@@ -8,7 +8,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from . import audit
-from .models import ApiKey, ApiScope, Invitation, Membership, Organisation, Role, role_at_least
+from .models import (
+    ApiKey,
+    ApiScope,
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationLogo,
+    Role,
+    role_at_least,
+)
 
 User = get_user_model()
 
@@ -107,3 +116,19 @@ def update_settings(organisation: Organisation, changes: dict, *, by) -> None:
     if changes:
         audit.record(organisation=organisation, action="organisation.settings_changed", target=organisation.slug,
                      actor=by, changed={k: str(v) for k, v in changes.items()})
+
+
+@transaction.atomic
+def set_logo(organisation: Organisation, png: bytes, *, by) -> None:
+    """Store the logo of the organisation's reports (a PNG from `branding.normalise_logo`)."""
+    OrganisationLogo.objects.for_org(organisation).update_or_create(organisation=organisation, defaults={"png": png})
+    update_settings(organisation, {"logo": "uploaded"}, by=by)
+
+
+@transaction.atomic
+def remove_logo(organisation: Organisation, *, by) -> bool:
+    """Reports made from now on show the monogram again; those already made keep the logo they froze."""
+    removed = OrganisationLogo.objects.for_org(organisation).delete()[0] > 0
+    if removed:
+        update_settings(organisation, {"logo": "removed"}, by=by)
+    return removed

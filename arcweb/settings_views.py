@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import services
-from .models import ApiKey, ApiScope, AuditLog, Invitation, Membership, Organisation, Role
+from .branding import LOGO_MAX_UPLOAD_BYTES, InvalidLogo, normalise_logo, png_data_uri
+from .models import ApiKey, ApiScope, AuditLog, Invitation, Membership, Organisation, OrganisationLogo, Role
 from .services import create_api_key, invite, revoke_api_key, update_settings
 from .tenancy import get_for_org_or_404, org_view, require_role
 
@@ -45,6 +46,11 @@ class OrganisationForm(forms.ModelForm):
                   "public_sharing_enabled": "Allow public report links and badges"}
 
 
+class LogoForm(forms.Form):
+    logo = forms.FileField(label="Logo for shared reports",
+                           widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}))
+
+
 class DeleteForm(forms.Form):
     confirm = forms.CharField(max_length=60)
 
@@ -55,7 +61,7 @@ def settings_page(request):
 
 
 def _render_settings(request, *, new_key: str | None = None, key_form=None, invitation_form=None, org_form=None,
-                     delete_error: str = "", status: int = 200):
+                     logo_error: str = "", delete_error: str = "", status: int = 200):
     organisation = request.organisation
     if org_form is None:
         org_form = OrganisationForm(instance=organisation, auto_id="org_%s")
@@ -63,7 +69,8 @@ def _render_settings(request, *, new_key: str | None = None, key_form=None, invi
             org_form.fields["retention_days"].choices = [
                 *RETENTION_CHOICES, (organisation.retention_days, f"{organisation.retention_days} days")]
     return render(request, "arcweb/settings.html", {
-        "nav": "settings", "org_form": org_form, "delete_error": delete_error,
+        "nav": "settings", "org_form": org_form, "delete_error": delete_error, "logo_error": logo_error,
+        "logo_form": LogoForm(auto_id="logo_%s"), "logo_src": _logo_src(organisation),
         "roles": [(r.value, r.label) for r in Role],
         "is_owner": request.membership.role == Role.OWNER,
         "keys": ApiKey.objects.for_org(organisation).order_by("-created_at"),
@@ -77,6 +84,11 @@ def _render_settings(request, *, new_key: str | None = None, key_form=None, invi
         "audit_log": AuditLog.objects.for_org(organisation).order_by("-created_at")[:AUDIT_SHOWN]
         if request.membership.role == Role.OWNER else None,
     }, status=status)
+
+
+def _logo_src(organisation: Organisation) -> str | None:
+    png = OrganisationLogo.objects.for_org(organisation).values_list("png", flat=True).first()
+    return png_data_uri(bytes(png)) if png else None
 
 
 @require_POST
@@ -135,6 +147,29 @@ def update_organisation(request):
     update_settings(request.organisation, {name: form.cleaned_data[name] for name in form.changed_data},
                     by=request.user)
     messages.success(request, "Organisation settings saved.")
+    return redirect("org-settings", org_slug=request.organisation.slug)
+
+
+@require_POST
+@org_view(Role.ADMIN)
+def upload_logo(request):
+    form = LogoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_settings(request, logo_error="Choose an image to upload.", status=400)
+    try:
+        png = normalise_logo(form.cleaned_data["logo"].read(LOGO_MAX_UPLOAD_BYTES + 1))
+    except InvalidLogo as exc:
+        return _render_settings(request, logo_error=str(exc), status=400)
+    services.set_logo(request.organisation, png, by=request.user)
+    messages.success(request, "Logo saved: reports made from now on show it.")
+    return redirect("org-settings", org_slug=request.organisation.slug)
+
+
+@require_POST
+@org_view(Role.ADMIN)
+def remove_logo(request):
+    if services.remove_logo(request.organisation, by=request.user):
+        messages.success(request, "Logo removed: reports made from now on show the monogram.")
     return redirect("org-settings", org_slug=request.organisation.slug)
 
 

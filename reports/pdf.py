@@ -1,9 +1,10 @@
 """Render a report to PDF with WeasyPrint — the same figures and SVG charts as the public page.
 
 WeasyPrint fetches every URL a document names (stylesheets, images, fonts). `StaticOnlyFetcher` answers only
-URLs under the app's own static URL, read through the staticfiles finders; anything else — file://, http(s)://,
-data:, a path climbing out with `..` — is refused without touching the disk or the network. The snapshot holds
-no trace contents anyway; this is the second wall.
+URLs under the app's own static URL, read through the staticfiles finders, and the one URL of the report's
+logo, served from the snapshot; anything else — file://, http(s)://, data:, a path climbing out with `..` — is
+refused without touching the disk or the network. The snapshot holds no trace contents anyway; this is the
+second wall.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from django.template.loader import render_to_string
 from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from arcweb.branding import logo_png
+
 from .models import Paper, Report
 from .presentation import report_context
 
 # A fixed origin for resolving the document's relative URLs: nothing is ever fetched from it over the network.
 BASE_URL = "https://arc-eval.internal/"
+LOGO_URL = BASE_URL + "organisation-logo.png"
 PAGE_SIZES = {Paper.A4: "A4", Paper.LETTER: "Letter"}
 
 
@@ -33,13 +37,17 @@ class FetchRefused(ValueError):
 
 
 class StaticOnlyFetcher(URLFetcher):
-    """Serves `<BASE_URL><STATIC_URL><path>` from the static files; refuses every other URL."""
+    """Serves `<BASE_URL><STATIC_URL><path>` from the static files and `LOGO_URL` from the given PNG; refuses
+    every other URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, logo: bytes | None = None) -> None:
         super().__init__(timeout=1, allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
         self.refused: list[str] = []
+        self.logo = logo
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        if url == LOGO_URL and self.logo:
+            return URLFetcherResponse(url, self.logo, {"Content-Type": "image/png"})
         path = static_path(url)
         if path is None:
             self.refused.append(url[:200])
@@ -70,6 +78,8 @@ def static_path(url: str) -> Path | None:
 def report_html(report: Report, *, paper: str = Paper.A4) -> str:
     context = report_context(report.snapshot, chart_width=720, chart_height=150)
     context.update({"report": report, "paper": paper, "static_base": BASE_URL + settings.STATIC_URL.lstrip("/")})
+    if context["org_logo_src"]:
+        context["org_logo_src"] = LOGO_URL  # the fetcher serves it; it refuses data: URLs
     return render_to_string("reports/pdf/report.html", context)
 
 
@@ -78,7 +88,7 @@ def render_pdf(report: Report, *, paper: str = Paper.A4,
     progress = progress or (lambda _: None)
     html = report_html(report, paper=paper)
     progress(30)
-    fetcher = StaticOnlyFetcher()
+    fetcher = StaticOnlyFetcher(logo=logo_png(report.snapshot.get("organisation_logo")))
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
         stylesheets=[CSS(string=f"@page {{ size: {PAGE_SIZES.get(paper, 'A4')}; }}", url_fetcher=fetcher)])
     progress(80)

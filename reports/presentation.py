@@ -13,6 +13,8 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 
+from arcweb.branding import logo_png, png_data_uri
+
 from . import charts
 from .services import pct
 
@@ -129,6 +131,7 @@ def report_context(snapshot: dict[str, Any], *, chart_width: int = 640, chart_he
     runs = headline.get("runs") or 0
     return {
         "org_name": snapshot.get("organisation", ""),
+        "org_logo_src": png_data_uri(logo_png(snapshot.get("organisation_logo"))),
         "engine_version": snapshot.get("engine_version", ""),
         "generated_at": _when(snapshot.get("generated_at")),
         "window_label": window.get("label", ""),

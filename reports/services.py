@@ -20,7 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from arcweb import audit
-from arcweb.models import Organisation
+from arcweb.branding import logo_base64
+from arcweb.models import Organisation, OrganisationLogo
 from evaluations import selectors as ev
 from evaluations.engine import ENGINE_VERSION
 from evaluations.engine.reliability import grade as grade_of
@@ -145,8 +146,10 @@ def build_snapshot(organisation: Organisation, agents: Sequence[Agent], *, windo
     successes = sum(e["figures"]["successes"] for e in entries)
     low, high = wilson_interval(successes, runs)
     rate = 100 * successes / runs if runs else None
+    logo = OrganisationLogo.objects.for_org(organisation).values_list("png", flat=True).first()
     return _plain({
         "organisation": organisation.name,
+        "organisation_logo": logo_base64(bytes(logo)) if logo else None,
         "engine_version": ENGINE_VERSION,
         "generated_at": now,
         "window": {"label": window_label, "start": now - window, "end": now},

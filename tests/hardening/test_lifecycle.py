@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from arcweb.models import Organisation
-from arcweb.services import create_api_key
+from arcweb.services import create_api_key, set_logo
 from evaluations.models import Evaluation
 from tests.conftest import sample_trace
 from traces.lifecycle import purge_expired
@@ -63,8 +63,10 @@ def test_deleting_an_organisation_removes_every_row_it_owned(acme_api, globex_ap
     acme_api.post("/api/v1/traces", [sample_trace(f"t{i}") for i in range(3)])
     acme_api.post(f"/api/v1/traces/{Trace.objects.first().id}/feedback", {"correct": False})
     globex_api.post("/api/v1/traces", sample_trace("keep"))
+    set_logo(acme.organisation, b"\x89PNG stored as given", by=acme.owner)
     owned = {m.__name__: m.objects.filter(organisation=acme.organisation).count() for m in tenant_models()}
     assert owned["Trace"] == 3 and owned["Evaluation"] == 3 and owned["Feedback"] == 1 and owned["AgentHour"] >= 1
+    assert owned["OrganisationLogo"] == 1
     others_before = {m.__name__: m.objects.exclude(organisation=acme.organisation).count() for m in tenant_models()}
 
     Organisation.objects.get(pk=acme.organisation.pk).delete()
