@@ -100,7 +100,8 @@ def generate(organisation: Organisation, agents: list[Agent], runs: int, *, seed
                   jsonb_build_object('span_id', 's2', 'parent_id', 's1', 'kind', 'tool', 'name', 'order_status',
                     'duration_ms', duration_ms * 0.3, 'input', jsonb_build_object('order', task),
                     'output', jsonb_build_object('status', 'shipped'))),
-                2, '', '', '[]'::jsonb, '{{}}'::jsonb
+                2, CASE WHEN n % 3 = 0 THEN 'chat-' || (n / 30) ELSE '' END, 'user-' || (n % 20000),
+                '[]'::jsonb, '{{}}'::jsonb
             FROM bench_runs
         """)
         cursor.execute(f"""
@@ -195,6 +196,7 @@ def main() -> None:
     for _ in range(49):
         _, cursor = trace_selectors.explore_traces(organisation, filters, cursor=cursor)
     newest = Trace.objects.for_org(organisation).order_by("-started_at").values_list("id", flat=True).first()
+    in_session = Trace.objects.for_org(organisation).exclude(session_id="").values_list("id", flat=True).first()
     pages = [
         ("overview (7d)", f"/o/{slug}/"),
         ("overview (30d)", f"/o/{slug}/?window=30d"),
@@ -205,6 +207,8 @@ def main() -> None:
         ("explorer, failures of one agent", f"/o/{slug}/traces/?agent={agent.id}&outcome=failure"),
         ("explorer, text in 1 run of 5,000", f"/o/{slug}/traces/?q=order+4217%3F"),
         ("explorer, text in no run", f"/o/{slug}/traces/?q=refund+policy"),
+        ("explorer, runs of one session (10)", f"/o/{slug}/traces/?session_of={in_session}"),
+        ("explorer, runs of one user (50)", f"/o/{slug}/traces/?user_of={in_session}"),
         ("trace detail", f"/o/{slug}/traces/{newest}/"),
     ]
     print(f"\n{runs:,} runs in the measured organisation, {total:,} in the database; "

@@ -60,6 +60,11 @@ class Trace(models.Model):
         indexes = [
             models.Index(fields=["organisation", "-started_at"], name="trace_org_started"),
             models.Index(fields=["organisation", "agent", "-started_at"], name="trace_org_agent_started"),
+            # The explorer's "runs of this session / user"; partial, so runs without one cost nothing.
+            models.Index(fields=["organisation", "session_id", "-started_at"], name="trace_org_session",
+                         condition=~models.Q(session_id="")),
+            models.Index(fields=["organisation", "user_id", "-started_at"], name="trace_org_user",
+                         condition=~models.Q(user_id="")),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from django.db.models import Q, QuerySet, TextField
+from django.db.models import Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -80,6 +80,9 @@ class ExplorerFilters:
     since: datetime | None = None
     until: datetime | None = None
     text: str = ""
+    # Runs sharing the session / user of the run with this id: ids go in URLs, never the client's values.
+    session_of: str = ""
+    user_of: str = ""
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> ExplorerFilters:
@@ -96,7 +99,8 @@ class ExplorerFilters:
         return cls(agent=_uuid(params.get("agent")), outcome=outcome if outcome in OUTCOMES else "",
                    framework=(params.get("framework") or "")[:64], grade=(params.get("grade") or "")[:3],
                    category=(params.get("category") or "")[:40], compliance=params.get("compliance") == "1",
-                   since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200])
+                   since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200],
+                   session_of=_uuid(params.get("session_of")), user_of=_uuid(params.get("user_of")))
 
     @property
     def search(self) -> str:
@@ -110,7 +114,7 @@ class ExplorerFilters:
     @property
     def active(self) -> bool:
         return any((self.agent, self.outcome, self.framework, self.grade, self.category, self.compliance,
-                    self.since, self.until, self.search))
+                    self.since, self.until, self.search, self.session_of, self.user_of))
 
 
 def _uuid(raw: str | None) -> str:
@@ -179,6 +183,11 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
         # UPPER(input::text) LIKE UPPER('%…%'): the expressions of the trigram indexes, so they are used.
         queryset = queryset.annotate(_in=Cast("input", TextField()), _out=Cast("output", TextField())).filter(
             Q(_in__icontains=filters.search) | Q(_out__icontains=filters.search))
+    for field, run_id in (("session_id", filters.session_of), ("user_id", filters.user_of)):
+        if run_id:
+            # `<> ''` lets PostgreSQL use the partial index; an unknown run (or another organisation's) matches none.
+            shared = Trace.objects.for_org(organisation).filter(id=run_id).values(field)[:1]
+            queryset = queryset.exclude(**{field: ""}).filter(**{field: Subquery(shared)})
     position = decode_cursor(cursor)
     if position is not None:
         moment, pk = position
@@ -188,6 +197,15 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
     rows = list(queryset.order_by("-started_at", "-id")[: limit + 1])
     following = encode_cursor(rows[limit - 1].started_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], following
+
+
+def shared_context(organisation: Organisation, filters: ExplorerFilters) -> dict[str, str]:
+    """The session and user values the explorer is narrowed to, to show them (as text) above the runs."""
+    shown = {}
+    for name, field, run_id in (("session", "session_id", filters.session_of), ("user", "user_id", filters.user_of)):
+        if run_id:
+            shown[name] = Trace.objects.for_org(organisation).filter(id=run_id).values_list(field, flat=True).first() or ""
+    return shown
 
 
 def explorer_choices(organisation: Organisation) -> dict[str, list[str]]:

@@ -43,6 +43,7 @@ def trace_list(request):
         "is_first_page": not request.GET.get("cursor"), "first_query": first_query, "grades": GRADES,
         "categories": sorted(TAXONOMY), "frameworks": FRAMEWORK_NAMES,
         "agents": selectors.explorer_choices(organisation)["agents"], "search_min_chars": selectors.SEARCH_MIN_CHARS,
+        "shared": selectors.shared_context(organisation, filters),
     }
     if request.htmx and request.GET.get("more"):
         return render(request, "traces/list.html#rows", context)
@@ -136,6 +137,7 @@ def _detail_context(request, trace, *, form: FeedbackForm | None = None, error: 
         "spans": waterfall(trace, costs), "input": pretty(trace.input), "output": pretty(trace.output),
         "error": trace.error if isinstance(trace.error, dict) else None,
         "metadata": pretty(trace.metadata) if trace.metadata else "",
+        "tags": [str(tag) for tag in trace.tags[:50]] if isinstance(trace.tags, list) else [],
         "feedback": Feedback.objects.for_org(request.organisation).filter(trace=trace)
         .select_related("author").order_by("-created_at")[:20],
         "form": form or FeedbackForm(), "form_error": error, "can_label": request.membership.can(Role.MEMBER),

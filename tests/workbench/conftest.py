@@ -42,7 +42,7 @@ def hostile(acme, acme_api):
                           error={"type": "ValueError", "message": EVIL, "traceback": EVIL})
     trace["spans"][0]["name"] = EVIL
     trace["spans"][0]["output"] = {"content": EVIL}
-    trace["metadata"] = {"note": EVIL}
+    trace.update(metadata={"note": EVIL}, session_id=EVIL, user_id=EVIL, tags=[EVIL])
     assert acme_api.post("/api/v1/traces", trace).status_code in (200, 201, 202)
     return Trace.objects.get(organisation=acme.organisation, trace_id="evil")
 

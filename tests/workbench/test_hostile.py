@@ -46,7 +46,8 @@ def test_hostile_content_in_feedback_notes_is_text(acme, hostile):
 def test_hostile_content_never_reaches_a_url(acme, hostile):
     """Links carry ids and the user's own filters, never trace text."""
     owner = logged_in(acme.owner)
-    for page in ("/o/acme/traces/", "/o/acme/labelling/", f"/o/acme/traces/{hostile.id}/"):
+    for page in ("/o/acme/traces/", "/o/acme/labelling/", f"/o/acme/traces/{hostile.id}/",
+                 f"/o/acme/traces/?session_of={hostile.id}&user_of={hostile.id}"):
         html = owner.get(page).content.decode()
         for attribute in ('href="', 'hx-get="', 'hx-post="'):
             for chunk in html.split(attribute)[1:]:

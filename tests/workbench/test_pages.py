@@ -138,6 +138,43 @@ def test_explorer_search_filters_on_the_trigram_indexes_expressions(acme, runs):
         assert f"{expression} ~~ '%REFUND POLICY%'" in plan, plan
 
 
+def test_runs_of_a_session_and_of_a_user(acme, acme_api):
+    acme_api.post("/api/v1/traces", [
+        sample_trace("turn-1", session_id="chat-7", user_id="ana@example.com", tags=["beta", "eu"],
+                     metadata={"plan": "pro"}),
+        sample_trace("turn-2", session_id="chat-7", user_id="ana@example.com"),
+        sample_trace("other-chat", session_id="chat-8", user_id="ana@example.com"),
+        sample_trace("no-session"),
+    ])
+    first = Trace.objects.get(organisation=acme.organisation, trace_id="turn-1")
+    owner = logged_in(acme.owner)
+
+    detail = owner.get(f"/o/acme/traces/{first.id}/").content.decode()
+    for shown in ("chat-7", "ana@example.com", "beta", "eu", "&quot;plan&quot;: &quot;pro&quot;"):
+        assert shown in detail, shown
+    assert f"?session_of={first.id}" in detail and f"?user_of={first.id}" in detail
+
+    def listed(query: str) -> set[str]:
+        html = owner.get(f"/o/acme/traces/?{query}").content.decode()
+        return {t.trace_id for t in Trace.objects.filter(organisation=acme.organisation) if f"/traces/{t.id}/" in html}
+
+    assert listed(f"session_of={first.id}") == {"turn-1", "turn-2"}
+    assert listed(f"user_of={first.id}") == {"turn-1", "turn-2", "other-chat"}
+    assert "Runs of session" in owner.get(f"/o/acme/traces/?session_of={first.id}").content.decode()
+    no_session = Trace.objects.get(organisation=acme.organisation, trace_id="no-session")
+    assert listed(f"session_of={no_session.id}") == set()  # an empty session is not a session
+    assert listed("session_of=not-a-uuid") == listed("")  # ignored, never an error
+
+
+def test_another_organisations_run_narrows_to_nothing_and_reveals_nothing(acme, acme_api, globex, globex_api):
+    acme_api.post("/api/v1/traces", sample_trace("mine", session_id="shared-name"))
+    globex_api.post("/api/v1/traces", sample_trace("theirs", session_id="shared-name", user_id="secret@globex.test"))
+    theirs = Trace.objects.get(organisation=globex.organisation, trace_id="theirs")
+    html = logged_in(acme.owner).get(f"/o/acme/traces/?session_of={theirs.id}&user_of={theirs.id}").content.decode()
+    assert "No runs match" in html
+    assert "secret@globex.test" not in html and "shared-name" not in html
+
+
 def test_explorer_cursor_pages_cover_every_run_once(acme, acme_api):
     acme_api.post("/api/v1/traces", [sample_trace(f"r-{i:03}", started_at="2026-01-01T00:00:00Z") for i in range(120)])
     owner = logged_in(acme.owner)
