@@ -130,6 +130,8 @@ class TraceCollectionView(APIView):
             OpenApiParameter("agent", str, description="Agent name"),
             OpenApiParameter("success", bool, description="Evaluated outcome"),
             OpenApiParameter("framework", str),
+            OpenApiParameter("session_id", str, description="Runs of one session (conversation)"),
+            OpenApiParameter("user_id", str, description="Runs of one end user"),
             OpenApiParameter("since", OpenApiTypes.DATETIME),
             OpenApiParameter("until", OpenApiTypes.DATETIME),
             OpenApiParameter("limit", int, description="Page size, at most 500"),

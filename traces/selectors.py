@@ -29,8 +29,9 @@ def filter_traces(organisation: Organisation, params: Mapping[str, str]) -> Quer
     )
     if params.get("agent"):
         queryset = queryset.filter(agent__name=params["agent"])
-    if params.get("framework"):
-        queryset = queryset.filter(framework=params["framework"])
+    for name in ("framework", "session_id", "user_id"):
+        if params.get(name):
+            queryset = queryset.filter(**{name: params[name]})
     if params.get("success") not in (None, ""):
         queryset = queryset.filter(evaluation__success=_boolean(params["success"], "success"))
     for name, lookup in (("since", "started_at__gte"), ("until", "started_at__lt")):
