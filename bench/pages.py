@@ -209,6 +209,8 @@ def main() -> None:
         ("explorer, text in no run", f"/o/{slug}/traces/?q=refund+policy"),
         ("explorer, runs of one session (10)", f"/o/{slug}/traces/?session_of={in_session}"),
         ("explorer, runs of one user (50)", f"/o/{slug}/traces/?user_of={in_session}"),
+        ("sessions (7d, 26k active)", f"/o/{slug}/sessions/"),
+        ("users (7d, 20k active)", f"/o/{slug}/users/"),
         ("trace detail", f"/o/{slug}/traces/{newest}/"),
     ]
     print(f"\n{runs:,} runs in the measured organisation, {total:,} in the database; "

@@ -3,7 +3,8 @@ on PostgreSQL and Redis. Prints, per minute, requests, errors and p95 latency, t
 and worker processes at the start and the end, and whether every acknowledged trace was stored and evaluated.
 
 Traffic (paced, from threads in this process): 10-trace batches and single traces (about 100 traces/s
-together), the overview page and the trace explorer (logged in), and API reads (trace list, agent reliability).
+together), the overview page, the trace explorer and an explorer text search (logged in), and API reads (trace
+list, agent reliability).
 
 Run: .venv/bin/python bench/soak.py [--minutes 10] [--traces-per-second 100]
 """
@@ -186,7 +187,7 @@ def main() -> int:
             def view():
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 started = time.monotonic()
-                path = "/o/soak/" if int(started) % 2 else "/o/soak/traces/"
+                path = ("/o/soak/", "/o/soak/traces/", "/o/soak/traces/?q=refund+policy")[int(started) % 3]
                 try:
                     conn.request("GET", path, headers=conn_headers)
                     status = conn.getresponse().status

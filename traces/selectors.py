@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
-from django.db.models import Q, QuerySet, Subquery, TextField
+from django.db.models import CharField, Count, Max, Min, Q, QuerySet, Subquery, Sum, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -198,6 +198,34 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
     rows = list(queryset.order_by("-started_at", "-id")[: limit + 1])
     following = encode_cursor(rows[limit - 1].started_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], following
+
+
+GROUP_FIELDS = {"sessions": "session_id", "users": "user_id"}
+GROUPS_PAGE = 50
+GROUPS_MAX_PAGES = 20
+
+
+def run_groups(organisation: Organisation, field: str, *, since: datetime, page: int = 0) -> tuple[list[dict], bool]:
+    """One page of sessions (or users) active since `since`, latest activity first, and whether more follow.
+
+    Each row: the value (client text, shown as text), runs, successes and failures (a team label wins over
+    the engine's verdict), cost, first and last run, and the id of one run to link to (never the value).
+    The page's values are picked from the runs alone; only their runs are then joined with evaluations.
+    """
+    in_window = Trace.objects.for_org(organisation).exclude(**{field: ""}).filter(started_at__gte=since)
+    picked = [row[field] for row in in_window.values(field).annotate(last=Max("started_at"))
+              .order_by("-last", field)[page * GROUPS_PAGE:(page + 1) * GROUPS_PAGE + 1]]
+    verdict = Q(evaluation__label_success=True) | Q(evaluation__label_success__isnull=True,
+                                                       evaluation__success=True)
+    failed = Q(evaluation__label_success=False) | Q(evaluation__label_success__isnull=True,
+                                                     evaluation__success=False)
+    figures = {
+        row.pop(field): row for row in in_window.filter(**{f"{field}__in": picked[:GROUPS_PAGE]}).values(field)
+        .annotate(runs=Count("id"), successes=Count("id", filter=verdict), failures=Count("id", filter=failed),
+                  cost=Sum("evaluation__cost_usd"), first=Min("started_at"), last=Max("started_at"),
+                  run_id=Max(Cast("id", CharField())))
+    }
+    return [{"value": value, **figures[value]} for value in picked[:GROUPS_PAGE]], len(picked) > GROUPS_PAGE
 
 
 def shared_context(organisation: Organisation, filters: ExplorerFilters) -> dict[str, str]:

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -19,6 +20,7 @@ from evaluations.engine.failures import TAXONOMY
 from evaluations.engine.frameworks import FRAMEWORK_NAMES
 from evaluations.feedback import InvalidFeedback, add_feedback
 from evaluations.models import Evaluation, Feedback
+from reports.selectors import WINDOWS, window_name
 
 from . import selectors
 
@@ -48,6 +50,23 @@ def trace_list(request):
     if request.htmx and request.GET.get("more"):
         return render(request, "traces/list.html#rows", context)
     return render(request, "traces/list.html#results" if request.htmx else "traces/list.html", context)
+
+
+@org_view()
+@vary_on_headers("HX-Request")
+def run_groups(request, kind: str):
+    """Sessions or users with their runs in a window; each links to its runs in the explorer by a run id."""
+    window = window_name(request.GET.get("window"))
+    try:
+        page = min(max(int(request.GET.get("page", 0)), 0), selectors.GROUPS_MAX_PAGES - 1)
+    except ValueError:
+        page = 0
+    rows, more = selectors.run_groups(request.organisation, selectors.GROUP_FIELDS[kind],
+                                      since=timezone.now() - WINDOWS[window], page=page)
+    context = {"nav": "traces", "kind": kind, "rows": rows, "window": window, "windows": list(WINDOWS),
+               "page": page, "next_page": page + 1 if more and page + 1 < selectors.GROUPS_MAX_PAGES else None,
+               "link_param": "session_of" if kind == "sessions" else "user_of"}
+    return render(request, "traces/groups.html#groups" if request.htmx else "traces/groups.html", context)
 
 
 def pretty(value: Any) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from arcweb.models import ApiKey, Membership, Organisation, Role
 from arcweb.services import create_organisation
@@ -17,7 +19,7 @@ from tests.conftest import sample_trace
 from traces.models import Trace
 from traces.selectors import ExplorerFilters, explore_traces
 
-from .conftest import logged_in
+from .conftest import failing_trace, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +166,41 @@ def test_runs_of_a_session_and_of_a_user(acme, acme_api):
     no_session = Trace.objects.get(organisation=acme.organisation, trace_id="no-session")
     assert listed(f"session_of={no_session.id}") == set()  # an empty session is not a session
     assert listed("session_of=not-a-uuid") == listed("")  # ignored, never an error
+
+
+def test_sessions_and_users_pages_group_runs_and_link_by_run_id(acme, acme_api, globex, globex_api):
+    now = timezone.now()
+    acme_api.post("/api/v1/traces", [
+        sample_trace("t1", session_id="chat-7", user_id="ana", started_at=(now - timedelta(hours=3)).isoformat()),
+        failing_trace("t2", session_id="chat-7", user_id="ana", started_at=(now - timedelta(hours=2)).isoformat()),
+        sample_trace("t3", session_id="chat-8", user_id="bo", started_at=(now - timedelta(hours=1)).isoformat()),
+        sample_trace("old", session_id="chat-1", started_at=(now - timedelta(days=20)).isoformat()),
+        sample_trace("alone", started_at=now.isoformat()),
+    ])
+    globex_api.post("/api/v1/traces", sample_trace("g", session_id="globex-chat", user_id="globex-user"))
+    owner = logged_in(acme.owner)
+
+    html = owner.get("/o/acme/sessions/").content.decode()
+    assert html.index("chat-8") < html.index("chat-7")  # latest activity first
+    assert "chat-1" not in html and "globex-chat" not in html  # outside the 7-day window; another organisation
+    chat_7 = html[html.index("chat-7"):].split("</tr>", 1)[0]
+    assert [cell.split("</td>")[0].split(">")[-1] for cell in chat_7.split('<td class="num">')[1:3]] == ["2", "1"]
+    run_ids = {str(t.id).replace("-", "") for t in Trace.objects.filter(trace_id__in=["t1", "t2"])}
+    link = chat_7.split("?session_of=", 1)[1].split('"', 1)[0]
+    assert link.replace("-", "") in run_ids  # links carry a run id, never the session value
+
+    assert "chat-1" in owner.get("/o/acme/sessions/?window=30d").content.decode()
+    users = owner.get("/o/acme/users/").content.decode()
+    assert "ana" in users and "bo" in users and "globex-user" not in users
+    assert "No sessions in the last 24h" not in owner.get("/o/acme/sessions/?window=24h").content.decode()
+    assert owner.get("/o/acme/sessions/?page=zzz&window=nonsense").status_code == 200
+    assert logged_in(globex.owner).get("/o/acme/sessions/").status_code == 404
+    assert logged_in(globex.owner).get("/o/acme/users/").status_code == 404
+
+
+def test_sessions_page_says_how_to_start_when_there_are_none(acme):
+    html = logged_in(acme.owner).get("/o/acme/sessions/").content.decode()
+    assert "No sessions in the last 7d" in html and "update_trace(session_id=...)" in html
 
 
 def test_another_organisations_run_narrows_to_nothing_and_reveals_nothing(acme, acme_api, globex, globex_api):
