@@ -244,7 +244,8 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument("--without-search-indexes", action="store_true",
-                        help="drop the explorer's trigram indexes (migrate traces back to 0001) to measure their cost")
+                        help="drop the explorer's indexes (text, session, user, tag: migrate traces back to 0001) "
+                             "to measure their cost")
     args = parser.parse_args()
 
     import redis

@@ -132,6 +132,7 @@ class TraceCollectionView(APIView):
             OpenApiParameter("framework", str),
             OpenApiParameter("session_id", str, description="Runs of one session (conversation)"),
             OpenApiParameter("user_id", str, description="Runs of one end user"),
+            OpenApiParameter("tag", str, description="Runs carrying this tag"),
             OpenApiParameter("since", OpenApiTypes.DATETIME),
             OpenApiParameter("until", OpenApiTypes.DATETIME),
             OpenApiParameter("limit", int, description="Page size, at most 500"),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
+from django.db import connection
 from django.db.models import CharField, Count, Max, Min, Q, QuerySet, Subquery, Sum, TextField
 from django.db.models.functions import Cast
+from django.db.models.lookups import Contains
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import exceptions
@@ -32,12 +35,23 @@ def filter_traces(organisation: Organisation, params: Mapping[str, str]) -> Quer
     for name in ("framework", "session_id", "user_id"):
         if params.get(name):
             queryset = queryset.filter(**{name: params[name]})
+    if params.get("tag"):
+        queryset = queryset.filter(has_tag(params["tag"]))
     if params.get("success") not in (None, ""):
         queryset = queryset.filter(evaluation__success=_boolean(params["success"], "success"))
     for name, lookup in (("since", "started_at__gte"), ("until", "started_at__lt")):
         if params.get(name):
             queryset = queryset.filter(**{lookup: _datetime(params[name], name)})
     return queryset
+
+
+def has_tag(tag: str) -> Q | Contains:
+    """Runs carrying this tag. PostgreSQL answers `tags @> '["tag"]'` from a GIN index (migration 0004);
+    SQLite has no JSON containment, so there the quoted tag is looked for in the array's text (ASCII case
+    folded, as SQLite's LIKE does)."""
+    if connection.vendor == "postgresql":
+        return Q(tags__contains=[tag])
+    return Contains(Cast("tags", TextField()), json.dumps(tag))
 
 
 def _boolean(value: str, name: str) -> bool:
@@ -81,6 +95,7 @@ class ExplorerFilters:
     since: datetime | None = None
     until: datetime | None = None
     text: str = ""
+    tag: str = ""
     # Runs sharing the session / user of the run with this id: ids go in URLs, never the client's values.
     session_of: str = ""
     user_of: str = ""
@@ -101,6 +116,7 @@ class ExplorerFilters:
                    framework=(params.get("framework") or "")[:64], grade=(params.get("grade") or "")[:3],
                    category=(params.get("category") or "")[:40], compliance=params.get("compliance") == "1",
                    since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200],
+                   tag=(params.get("tag") or "").strip()[:200],
                    session_of=_uuid(params.get("session_of")), user_of=_uuid(params.get("user_of")))
 
     @property
@@ -115,7 +131,7 @@ class ExplorerFilters:
     @property
     def active(self) -> bool:
         return any((self.agent, self.outcome, self.framework, self.grade, self.category, self.compliance,
-                    self.since, self.until, self.search, self.session_of, self.user_of))
+                    self.since, self.until, self.search, self.tag, self.session_of, self.user_of))
 
 
 def _uuid(raw: str | None) -> str:
@@ -184,6 +200,8 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
         # UPPER(input::text) LIKE UPPER('%…%'): the expressions of the trigram indexes, so they are used.
         queryset = queryset.annotate(_in=Cast("input", TextField()), _out=Cast("output", TextField())).filter(
             Q(_in__icontains=filters.search) | Q(_out__icontains=filters.search))
+    if filters.tag:
+        queryset = queryset.filter(has_tag(filters.tag))
     for field, run_id in (("session_id", filters.session_of), ("user_id", filters.user_of)):
         if run_id:
             # `<> ''` lets PostgreSQL use the partial index; an unknown run (or another organisation's) matches none.

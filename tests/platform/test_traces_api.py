@@ -22,7 +22,7 @@ def test_list_is_newest_first_with_a_cursor(acme_api):
 def test_list_filters(acme_api):
     acme_api.post("/api/v1/traces", [
         sample_trace("ok", agent_id="a", framework="langchain", started_at="2026-11-20T00:00:00Z",
-                     session_id="chat-1", user_id="ana"),
+                     session_id="chat-1", user_id="ana", tags=["v2", "eu"]),
         sample_trace("bad", agent_id="a", output=None, error={"type": "ValueError", "message": "no"},
                      started_at="2026-11-22T00:00:00Z", session_id="chat-1", user_id="bo"),
         sample_trace("other", agent_id="b", started_at="2026-11-23T00:00:00Z", user_id="ana"),
@@ -39,6 +39,8 @@ def test_list_filters(acme_api):
     assert ids("session_id=chat-1") == {"ok", "bad"}
     assert ids("user_id=ana") == {"ok", "other"}
     assert ids("user_id=ana&session_id=chat-1") == {"ok"}
+    assert ids("tag=v2") == {"ok"}
+    assert ids("tag=v") == set()  # a whole tag, not a part of one
 
 
 @pytest.mark.parametrize("query", ["success=maybe", "since=yesterday"])

@@ -161,6 +161,7 @@ def test_runs_of_a_session_and_of_a_user(acme, acme_api):
         return {t.trace_id for t in Trace.objects.filter(organisation=acme.organisation) if f"/traces/{t.id}/" in html}
 
     assert listed(f"session_of={first.id}") == {"turn-1", "turn-2"}
+    assert listed("tag=beta") == {"turn-1"} and listed("tag=bet") == set()
     assert listed(f"user_of={first.id}") == {"turn-1", "turn-2", "other-chat"}
     assert "Runs of session" in owner.get(f"/o/acme/traces/?session_of={first.id}").content.decode()
     no_session = Trace.objects.get(organisation=acme.organisation, trace_id="no-session")
