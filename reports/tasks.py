@@ -11,7 +11,7 @@ import time
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -69,5 +69,7 @@ def email_report(report_id: str) -> int:
     url = settings.SITE_URL + reverse("report-detail", args=[report.organisation.slug, report.pk])
     body = render_to_string("reports/org/email.txt", {"report": report, "url": url,
                                                       "headline": report.snapshot.get("headline", {})})
+    subject = "[Arc Eval] " + " ".join(report.title.split())  # a header holds no line breaks
+    attachment = (f"reliability-report-{report.created_at:%Y-%m-%d}.pdf", render_pdf(report), "application/pdf")
     # one message per member: members need not see each other's addresses
-    return sum(send_mail(f"[Arc Eval] {report.title}", body, None, [email]) for email in emails)
+    return sum(EmailMessage(subject, body, None, [email], attachments=[attachment]).send() for email in emails)

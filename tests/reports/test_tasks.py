@@ -42,6 +42,8 @@ def test_weekly_schedule_makes_a_report_and_mails_members(seeded, django_capture
     assert report.source == "schedule" and report.window == "7d"
     assert sorted(m.to[0] for m in mail.outbox) == ["owner@acme.test", "viewer@acme.test"]
     assert "75" in mail.outbox[0].body
+    (name, content, mimetype), = mail.outbox[0].attachments
+    assert name.startswith("reliability-report-") and mimetype == "application/pdf" and content.startswith(b"%PDF")
     assert make_weekly_reports() == 0  # not due again for a week
 
 
