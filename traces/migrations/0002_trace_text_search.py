@@ -3,6 +3,11 @@
 They index the expressions the search filters on, UPPER(input::text) and UPPER(output::text), so a
 substring search is an index lookup instead of a scan of every run. Built CONCURRENTLY: adding them to a
 large table does not block ingestion.
+
+Unlike the other tenant indexes they do not lead with organisation_id: led by it (btree_gin), the planner
+prices in the organisation's whole posting list and falls back to scanning runs in time order (measured
+339 ms against 45 ms for a text in 1 run of 5,000 at 1,000,000 runs). The organisation is still filtered on
+every search, and a distributed PostgreSQL (Citus) builds these per shard like any other index.
 """
 
 from django.db import migrations

@@ -1,5 +1,6 @@
 """A GIN index on tags (jsonb_path_ops) for `tags @> '["tag"]'`, the explorer's and the API's tag filter.
-PostgreSQL only; built CONCURRENTLY so adding it to a large table does not hold up ingestion."""
+PostgreSQL only; built CONCURRENTLY so adding it to a large table does not hold up ingestion. Not led by
+organisation_id, for the reason given in 0002."""
 
 from django.db import migrations
 
