@@ -50,19 +50,20 @@ def _label(moment: datetime | str) -> str:
 
 
 def nice_max(value: float) -> float:
-    """The smallest 1/2/2.5/5 × 10^n at or above value (axis top)."""
+    """The smallest 1/2/4/6/8 × 10^n at or above value: an axis top whose quarters (the grid lines) are
+    round numbers too (0.25, 0.5, 1, 1.5, 2 × 10^n)."""
     if value <= 0:
         return 1.0
     exponent = math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 6, 8, 10):
         top = step * 10 ** exponent
-        if top >= value:
+        if top >= value * (1 - 1e-12):
             return float(top)
     return float(10 ** (exponent + 1))
 
 
 def _format_tick(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.2g}" if value < 1 else f"{value:.1f}"
+    return f"{value:g}"
 
 
 def _open(width: int, height: int, title: str, css_class: str) -> str:
@@ -79,8 +80,6 @@ def line_chart(points: Sequence[Point], *, width: int = 640, height: int = 200, 
     chart says "No data" instead of drawing an empty axis.
     """
     title = title or y_label or "chart"
-    left, right, top, bottom = 44, 12, 12, 26
-    plot_w, plot_h = max(width - left - right, 1), max(height - top - bottom, 1)
     values = [v for _, v in points if v is not None]
     parts = [_open(width, height, title, "chart chart-line")]
     if not values:
@@ -89,13 +88,16 @@ def line_chart(points: Sequence[Point], *, width: int = 640, height: int = 200, 
         return "".join(parts)
     top_value = y_max if y_max is not None else nice_max(max(values))
     top_value = top_value or 1.0
-    for i in range(5):
+    ticks = [_format_tick(top_value * i / 4) for i in range(5)]
+    # Room for the rotated axis label and the longest tick label (about 6 px a character at 10 px).
+    left, right, top, bottom = max(44, 26 + 6 * max(map(len, ticks))), 12, 12, 26
+    plot_w, plot_h = max(width - left - right, 1), max(height - top - bottom, 1)
+    for i, tick in enumerate(ticks):
         y = top + plot_h - plot_h * i / 4
-        tick = top_value * i / 4
         parts.append(f'<line class="grid" x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" '
                      f'stroke="{GRID}" stroke-width="1"/>')
         parts.append(f'<text class="tick" x="{left - 6}" y="{_num(y + 4)}" text-anchor="end" font-size="10" '
-                     f'fill="{MUTED}">{escape(_format_tick(tick))}</text>')
+                     f'fill="{MUTED}">{escape(tick)}</text>')
     if y_label:
         parts.append(f'<text class="axis-label" x="10" y="{_num(top + plot_h / 2)}" font-size="10" fill="{MUTED}" '
                      f'text-anchor="middle" transform="rotate(-90 10 {_num(top + plot_h / 2)})">'

@@ -40,10 +40,24 @@ def test_sparkline_and_bars_and_split_are_valid():
         assert "style=" not in svg
 
 
-def test_nice_max_rounds_up_to_a_readable_top():
-    assert charts.nice_max(0.37) == 0.5
-    assert charts.nice_max(73) == 100
+def test_nice_max_rounds_up_to_a_top_whose_grid_lines_read_well():
+    assert charts.nice_max(0.37) == 0.4
+    assert charts.nice_max(73) == 80
+    assert charts.nice_max(100) == 100
     assert charts.nice_max(0) == 1.0
+    for value in (0.0023, 0.019, 0.37, 3.3, 7.4, 55, 73, 950, 12_000):
+        top = charts.nice_max(value)
+        assert value <= top < 2 * value + 1e-9
+        for i in range(5):  # every grid line is a number of at most two significant digits
+            assert len(f"{top * i / 4:.1e}".split("e")[0].rstrip("0").rstrip(".").replace(".", "")) <= 2
+
+
+def test_cost_axis_ticks_are_round_and_clear_of_the_axis_label():
+    svg = charts.line_chart([("a", 0.0021), ("b", 0.0016)], y_label="Cost / run ($)")
+    ticks = [chunk.split(">", 1)[1].split("<", 1)[0] for chunk in svg.split('class="tick" x="')[1:6]]
+    assert ticks == ["0", "0.001", "0.002", "0.003", "0.004"]
+    tick_x = float(svg.split('class="tick" x="', 1)[1].split('"', 1)[0])
+    assert tick_x - 6 * len("0.003") > 16  # the rotated label sits at x=10
 
 
 def test_badge_says_reliability_figure_and_grade():
