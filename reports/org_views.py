@@ -32,13 +32,14 @@ class ReportForm(forms.Form):
                                          initial=[s for s in SECTIONS if s != "baseline"],
                                          widget=forms.CheckboxSelectMultiple, required=False)
     baseline = forms.ModelChoiceField(queryset=Baseline.objects.none(), required=False)
-    title = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(max_length=200, required=False, widget=forms.TextInput(attrs={"placeholder": "automatic"}))
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         # both querysets scoped to the organisation: a foreign id is "not a valid choice", like a missing one
         self.fields["agents"].queryset = Agent.objects.for_org(organisation).order_by("name")
         self.fields["baseline"].queryset = Baseline.objects.for_org(organisation).select_related("agent")
+        self.fields["baseline"].empty_label = "— none —"
 
 
 class ShareForm(forms.Form):
