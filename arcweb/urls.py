@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from evaluations import api as ev
-from traces.api import LegacyTraceView, TraceCollectionView, TraceDetailView
+from traces.api import LegacyTraceView, SessionListView, TraceCollectionView, TraceDetailView, UserListView
 from traces.export_api import ExportView
 from traces.otlp_api import LangfuseOtlpTracesView, OtlpTracesView
 
@@ -15,6 +15,8 @@ api_v1 = [
     path("traces/<str:trace_id>/scenarios", ev.TraceScenariosView.as_view(), name="api-trace-scenarios"),
     path("traces/<str:trace_id>/improvements", ev.TraceImprovementsView.as_view(), name="api-trace-improvements"),
     path("traces/<str:trace_id>/feedback", ev.TraceFeedbackView.as_view(), name="api-trace-feedback"),
+    path("sessions", SessionListView.as_view(), name="api-sessions"),
+    path("users", UserListView.as_view(), name="api-users"),
     path("agents", ev.AgentListView.as_view(), name="api-agents"),
     path("agents/<str:agent_id>/reliability", ev.AgentReliabilityView.as_view(), name="api-agent-reliability"),
     path("agents/<str:agent_id>/plan", ev.AgentPlanView.as_view(), name="api-agent-plan"),

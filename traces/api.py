@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 from arcweb.authentication import IsAdminKey, IsOrganisationMember
 from arcweb.errors import error_body
 from arcweb.tenancy import get_for_org_or_404
+from evaluations.api import window_of
 
 from . import selectors
 from .http import parse_json, read_body
@@ -180,3 +182,56 @@ class TraceDetailView(APIView):
         with transaction.atomic():
             trace.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RunGroupListView(APIView):
+    """Sessions (or users) active in a window with their runs' figures: GET /api/v1/sessions, /api/v1/users."""
+
+    kind = "sessions"
+
+    @extend_schema(
+        summary="Sessions or users active in a window, latest activity first",
+        description="Each with its runs, successes and failures (a team label wins over the engine's verdict), "
+                    "cost in USD, first and last run, and the id of one of its runs. 50 a page; at most 20 pages.",
+        parameters=[
+            OpenApiParameter("window", str, description="24h, 7d, 30d (1h to 400d); default 7d"),
+            OpenApiParameter("page", int, description="0 to 19; default 0"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        page = _page_of(request)
+        since = timezone.now() - window_of(request)
+        rows, more = selectors.run_groups(request.auth.organisation, selectors.GROUP_FIELDS[self.kind],
+                                          since=since, page=page)
+        key = selectors.GROUP_FIELDS[self.kind]
+        return Response({
+            "results": [{key: row["value"], "runs": row["runs"], "successes": row["successes"],
+                         "failures": row["failures"], "cost_usd": row["cost"], "first_run_at": row["first"],
+                         "last_run_at": row["last"], "run_id": str(uuid.UUID(row["run_id"]))} for row in rows],
+            "next_page": page + 1 if more and page + 1 < selectors.GROUPS_MAX_PAGES else None,
+        })
+
+
+class SessionListView(RunGroupListView):
+    kind = "sessions"
+
+    @extend_schema(operation_id="list_sessions")
+    def get(self, request):
+        return super().get(request)
+
+
+class UserListView(RunGroupListView):
+    kind = "users"
+
+    @extend_schema(operation_id="list_users")
+    def get(self, request):
+        return super().get(request)
+
+
+def _page_of(request) -> int:
+    raw = request.query_params.get("page", "0")
+    if not raw.isdigit() or int(raw) >= selectors.GROUPS_MAX_PAGES:
+        raise exceptions.ValidationError(error_body(
+            "invalid", f"page must be a whole number from 0 to {selectors.GROUPS_MAX_PAGES - 1}", field="page"))
+    return int(raw)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from evaluations.models import Evaluation
@@ -93,3 +95,31 @@ class TestOutsider:
     def test_malformed_ids_are_404(self, acme_api):
         assert acme_api.get("/api/v1/traces/not-a-uuid").status_code == 404
         assert acme_api.get("/api/v1/traces/not-a-uuid/analysis").status_code == 404
+
+
+def test_sessions_and_users_over_the_api(acme_api, globex_api):
+    now = datetime.now(UTC)
+    acme_api.post("/api/v1/traces", [
+        sample_trace("a1", session_id="chat-1", user_id="ana", started_at=(now - timedelta(hours=2)).isoformat()),
+        sample_trace("a2", session_id="chat-1", user_id="ana", output=None,
+                     error={"type": "ValueError", "message": "no"}, started_at=(now - timedelta(hours=1)).isoformat()),
+        sample_trace("old", session_id="chat-0", started_at=(now - timedelta(days=10)).isoformat()),
+    ])
+    globex_api.post("/api/v1/traces", sample_trace("g", session_id="globex-chat"))
+
+    body = acme_api.get("/api/v1/sessions").json()
+    assert [row["session_id"] for row in body["results"]] == ["chat-1"] and body["next_page"] is None
+    session = body["results"][0]
+    assert (session["runs"], session["successes"], session["failures"]) == (2, 1, 1)
+    assert acme_api.get(f"/api/v1/traces/{session['run_id']}").json()["session_id"] == "chat-1"
+    assert {r["session_id"] for r in acme_api.get("/api/v1/sessions?window=30d").json()["results"]} == {
+        "chat-1", "chat-0"}
+    assert [r["user_id"] for r in acme_api.get("/api/v1/users").json()["results"]] == ["ana"]
+    assert [r["session_id"] for r in globex_api.get("/api/v1/sessions").json()["results"]] == ["globex-chat"]
+
+
+@pytest.mark.parametrize("query", ["page=-1", "page=20", "page=x", "window=forever"])
+def test_sessions_bad_parameters_are_400_naming_the_field(acme_api, query):
+    response = acme_api.get(f"/api/v1/sessions?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.content.decode()
