@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from arcweb.models import Organisation
 from evaluations.engine import InvalidTrace, Trace, to_trace
+from evaluations.engine.jsonvalues import map_strings
 from evaluations.engine.trace import to_builtins
 from evaluations.models import Evaluation, EvaluationStatus
 from evaluations.tasks import publish
@@ -83,17 +84,10 @@ def without_nul(trace: Trace) -> Trace:
     """PostgreSQL cannot store NUL in text or JSON: drop it from the rare trace that has one."""
     if b"\\u0000" not in msgspec.json.encode(trace):
         return trace
-    return msgspec.convert(_strip_nul(msgspec.to_builtins(trace)), Trace, strict=False)
+    def strip(text: str) -> str:
+        return text.replace("\x00", "")
 
-
-def _strip_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_strip_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
-    return value
+    return msgspec.convert(map_strings(msgspec.to_builtins(trace), strip, strip), Trace, strict=False)
 
 
 def mask_trace(trace: Trace) -> Trace:

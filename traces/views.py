@@ -102,16 +102,15 @@ def waterfall(trace, costs: dict[str, str]) -> list[dict[str, Any]]:
         children.setdefault(key, []).append(i)
     ordered: list[tuple[int, int]] = []
     seen: set[int] = set()
-
-    def walk(key: str | None, depth: int) -> None:
-        for i in children.get(key, []):
-            if i in seen:
-                continue
-            seen.add(i)
-            ordered.append((i, depth))
-            walk(str(spans[i].get("span_id")), min(depth + 1, 12))
-
-    walk(None, 0)
+    # Depth first, parents before children, with a stack: a chain of thousands of spans must not recurse.
+    stack = [(i, 0) for i in reversed(children.get(None, []))]
+    while stack:
+        i, depth = stack.pop()
+        if i in seen:
+            continue
+        seen.add(i)
+        ordered.append((i, depth))
+        stack.extend((child, min(depth + 1, 12)) for child in reversed(children.get(str(spans[i].get("span_id")), [])))
     ordered += [(i, 0) for i in range(len(spans)) if i not in seen]  # cycles: shown flat, never lost
     rows = []
     for i, depth in ordered:

@@ -17,6 +17,7 @@ from typing import Any
 from stdnum import iban, luhn
 from stdnum.us import rtn, ssn
 
+from .jsonvalues import map_strings, strings
 from .trace import Trace
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -207,17 +208,6 @@ def _kind(rule: str) -> str:
     return next(rules[rule][4] for rules in _PACK_RULES.values() if rule in rules)
 
 
-def _strings(value: Any, path: str = "$") -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for n, item in enumerate(value):
-            yield from _strings(item, f"{path}[{n}]")
-
-
 def _fields(trace: Trace) -> Iterator[tuple[str | None, str, Any, bool]]:
     """(span id, field, value, outgoing) for every place data can sit in a run."""
     yield None, "input", trace.input, False
@@ -235,7 +225,7 @@ def scan(trace: Trace, packs: tuple[str, ...] = ()) -> list[Finding]:
     scanner = _scanner(packs)
     findings: list[Finding] = []
     for span_id, field, value, outgoing in _fields(trace):
-        for path, text in _strings(value):
+        for path, text in strings(value):
             if len(text) < 6:
                 continue
             for rule, begin, end, raw in scanner.matches(text):
@@ -260,16 +250,14 @@ def summary(findings: list[Finding]) -> dict[str, Any]:
 def mask_pii(obj: Any, packs: tuple[str, ...] = ()) -> Any:
     """A copy of any JSON value with every detected secret or personal datum replaced by its masked form."""
     scanner = _scanner(packs)
-    if isinstance(obj, str):
-        if len(obj) < 6:
-            return obj
+
+    def masked(text: str) -> str:
+        if len(text) < 6:
+            return text
         pieces, last = [], 0
-        for rule, begin, end, raw in scanner.matches(obj):
-            pieces += [obj[last:begin], mask(rule, raw)]
+        for rule, begin, end, raw in scanner.matches(text):
+            pieces += [text[last:begin], mask(rule, raw)]
             last = end
-        return "".join(pieces) + obj[last:] if pieces else obj
-    if isinstance(obj, dict):
-        return {key: mask_pii(value, packs) for key, value in obj.items()}
-    if isinstance(obj, list):
-        return [mask_pii(value, packs) for value in obj]
-    return obj
+        return "".join(pieces) + text[last:] if pieces else text
+
+    return map_strings(obj, masked)

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from .failures import stopped_early
+from .jsonvalues import map_strings
 from .trace import Span, Trace
 
 LOOP_THRESHOLD = 3
@@ -136,16 +137,8 @@ def grade(score: float) -> str:
 
 def input_fingerprint(trace: Trace) -> str:
     """Same task, same fingerprint: agent + input with case and whitespace of strings normalised."""
-    def norm(value: Any) -> Any:
-        if isinstance(value, str):
-            return _SPACE.sub(" ", value).strip().lower()
-        if isinstance(value, dict):
-            return {str(k): norm(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [norm(v) for v in value]
-        return value
-
-    payload = msgspec.json.encode([trace.agent_id, norm(trace.input)], order="sorted")
+    normalised = map_strings(trace.input, lambda text: _SPACE.sub(" ", text).strip().lower())
+    payload = msgspec.json.encode([trace.agent_id, normalised], order="sorted")
     return hashlib.sha256(payload).hexdigest()[:32]
 
 
