@@ -10,7 +10,7 @@ import pytest
 
 from evaluations.engine import evaluate, to_trace
 from evaluations.engine.compliance import mask_pii
-from evaluations.models import Evaluation, EvaluationStatus
+from evaluations.models import Evaluation, EvaluationStatus, FailurePattern
 from tests.conftest import sample_trace
 from tests.workbench.conftest import logged_in
 from traces.models import Trace
@@ -42,7 +42,8 @@ def test_the_engine_walks_a_value_nested_thousands_of_levels_deep():
 def test_deep_input_and_a_long_span_chain_are_stored_evaluated_and_shown(acme, acme_api):
     acme.organisation.mask_pii_at_ingestion = True
     acme.organisation.save()
-    trace = sample_trace("deep", input=nested("write to jane.doe@example.com \x00"))
+    trace = sample_trace("deep", input=nested("write to jane.doe@example.com \x00"), output=None,
+                         error={"type": "TimeoutError", "message": "Tool lookup timed out after 30s"})
     trace["spans"] = [{"span_id": f"s{i}", "parent_id": f"s{i - 1}" if i else None, "kind": "tool",
                        "name": f"step-{i}", "duration_ms": 1} for i in range(3_000)]
     response = acme_api.post("/api/v1/traces", trace)
@@ -53,4 +54,9 @@ def test_deep_input_and_a_long_span_chain_are_stored_evaluated_and_shown(acme, a
     assert Evaluation.objects.get(trace=stored).status == EvaluationStatus.DONE
     page = logged_in(acme.owner).get(f"/o/acme/traces/{stored.id}/")
     assert page.status_code == 200 and "step-2999" in page.content.decode()
-    assert acme_api.get(f"/api/v1/traces/{stored.id}/analysis").status_code == 200
+    for path in ("analysis", "scenarios", "improvements"):  # a failed run: scenarios carry its deep input
+        assert acme_api.get(f"/api/v1/traces/{stored.id}/{path}").status_code == 200, path
+    owner = logged_in(acme.owner)
+    pattern = FailurePattern.objects.get(organisation=acme.organisation)
+    for page in ("/o/acme/labelling/", f"/o/acme/patterns/{pattern.id}/", f"/o/acme/patterns/{pattern.id}/scenarios.py"):
+        assert owner.get(page).status_code == 200, page
