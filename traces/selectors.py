@@ -64,10 +64,7 @@ def _boolean(value: str, name: str) -> bool:
 
 
 def _datetime(value: str, name: str):
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        parsed = None
+    parsed = _moment(value)
     if parsed is None:
         raise exceptions.ValidationError({name: "Use an ISO 8601 date-time, e.g. 2026-11-24T10:00:00Z."})
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
@@ -106,7 +103,7 @@ class ExplorerFilters:
             raw = (params.get(name) or "").strip()
             if not raw:
                 return None
-            parsed = parse_datetime(raw) or (datetime.combine(d, time.min) if (d := _date(raw)) else None)
+            parsed = _moment(raw) or (datetime.combine(d, time.min) if (d := _date(raw)) else None)
             if parsed is None:
                 return None
             return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
@@ -145,6 +142,13 @@ def _uuid(raw: str | None) -> str:
 def _date(raw: str):
     try:
         return parse_date(raw)
+    except ValueError:  # well formed but impossible, like 2026-13-45
+        return None
+
+
+def _moment(raw: str):
+    try:
+        return parse_datetime(raw)
     except ValueError:
         return None
 

@@ -10,13 +10,13 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from arcweb.models import ApiKey, Membership
 from arcweb.services import invite
 from evaluations.models import Baseline, FailurePattern
 from tests.conftest import sample_trace
 from tests.evaluations.test_engine_api import failing
+from tests.routes import routes
 
 pytestmark = pytest.mark.django_db
 
@@ -24,22 +24,13 @@ PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 PUBLIC_PREFIXES = ("r/", "invitations/", "accounts/")  # token URLs: unguessable, not organisation-scoped
 
 
-def walk(patterns, prefix=""):
-    for entry in patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            yield from walk(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern):
-            yield route.lstrip("^").rstrip("$")
-
-
 def object_routes() -> list[str]:
-    routes = []
-    for route in walk(get_resolver().url_patterns):
+    found = []
+    for route in routes():
         names = {m.group("name") for m in PARAM.finditer(route)} - {"org_slug"}
         if names and not route.startswith(PUBLIC_PREFIXES) and not route.startswith("static"):
-            routes.append(route)
-    return sorted(set(routes))
+            found.append(route)
+    return found
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import URLResolver, get_resolver
 
 from arcweb.models import ApiKey, ApiScope
 from arcweb.services import create_api_key, revoke_api_key
 from tests.conftest import sample_trace
+from tests.routes import api_lists
 
 pytestmark = pytest.mark.django_db
 
@@ -67,22 +67,10 @@ def test_ingest_only_key_sends_but_reads_nothing(api_for, acme):
     assert created.status_code == 202
     assert client.get("/api/v1/traces").status_code == 403
     assert client.get(created.json()["traces"][0]["url"]).status_code == 403
-    for route in parameterless_api_routes():  # every list and summary, so a new one cannot forget the scope
+    lists = api_lists()
+    assert "/api/v1/sessions" in lists and "/api/v1/agents" in lists
+    for route in lists:  # every list and summary, so a new one cannot forget the scope
         assert client.get(route).status_code in (403, 405), route
-
-
-def parameterless_api_routes() -> list[str]:
-    def walk(patterns, prefix: str):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, route)
-            elif "<" not in route:
-                yield "/" + route
-
-    routes = sorted(r for r in walk(get_resolver().url_patterns, "") if r.startswith("/api/v1/"))
-    assert "/api/v1/sessions" in routes and "/api/v1/agents" in routes
-    return routes
 
 
 def test_member_key_cannot_delete_but_admin_key_can(api_for, acme):

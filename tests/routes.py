@@ -1,0 +1,29 @@
+"""The project's URL patterns as route strings, for the tests that must cover every route."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+
+def walk(patterns, prefix: str = ""):
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route.lstrip("^").rstrip("$")
+
+
+def routes() -> list[str]:
+    return sorted(set(walk(get_resolver().url_patterns)))
+
+
+def api_lists() -> list[str]:
+    """Every API route without a parameter: the lists and summaries."""
+    return ["/" + r for r in routes() if r.startswith("api/v1/") and "<" not in r]
+
+
+def org_pages(slug: str) -> list[str]:
+    """Every page of an organisation that takes no id."""
+    prefix = "o/<slug:org_slug>/"
+    return ["/o/" + slug + "/" + r[len(prefix):] for r in routes() if r.startswith(prefix) and "<" not in r[len(prefix):]]
