@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from django.urls import URLPattern, URLResolver, get_resolver
+
+PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 
 def walk(patterns, prefix: str = ""):
@@ -27,3 +31,14 @@ def org_pages(slug: str) -> list[str]:
     """Every page of an organisation that takes no id."""
     prefix = "o/<slug:org_slug>/"
     return ["/o/" + slug + "/" + r[len(prefix):] for r in routes() if r.startswith(prefix) and "<" not in r[len(prefix):]]
+
+
+def fill(route: str, objects: dict, org_slug: str) -> str:
+    def value(match):
+        name = match.group("name")
+        if name == "org_slug":
+            return org_slug
+        assert name in objects, f"the isolation walker does not know how to fill <{name}> in {route!r}"
+        return str(objects[name])
+
+    return "/" + PARAM.sub(value, route)

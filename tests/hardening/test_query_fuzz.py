@@ -1,5 +1,7 @@
-"""Hostile query strings on every organisation page, every API list and the pages of one of each object:
-an answer, never a 500.
+"""Hostile requests to the pages and the API: an answer, never a 500.
+
+Query strings on every organisation page, every API list and the pages of one of each object; form posts
+to every organisation route (the walkers' `acme_objects` fill the ids).
 
 The routes come from the URL patterns (a new page is covered the day it is added); the parameters are
 every one the pages and the API read.
@@ -11,7 +13,7 @@ import pytest
 
 from evaluations.models import FailurePattern
 from tests.conftest import sample_trace
-from tests.routes import api_lists, org_pages
+from tests.routes import api_lists, fill, org_pages, routes
 from tests.workbench.conftest import failing_trace, logged_in
 from traces.models import Trace
 
@@ -48,3 +50,20 @@ def test_a_nul_in_the_query_string_is_a_clear_400(acme, acme_api):
     assert response.status_code == 400 and "NUL" in response.json()["error"]["message"]
     page = logged_in(acme.owner).get("/o/acme/traces/?q=a%00b")
     assert page.status_code == 400 and "NUL" in page.content.decode()
+
+
+FORM_FIELDS = ["correct", "score", "label", "notes", "assignee", "agent", "name", "window", "start", "end", "role",
+               "email", "scope", "title", "agents", "sections", "baseline", "expires_at", "paper", "active",
+               "email_members", "retention_days", "mask_pii_at_ingestion", "public_sharing_enabled", "next"]
+FORM_VALUES = ["", "\x00", "x" * 3000, "-1", "99999999999999999999999", "nan", "2026-13-45T99:99", "<script>", "on"]
+
+
+def test_no_form_post_makes_a_page_fail(acme, acme_objects):
+    owner = logged_in(acme.owner)
+    owner.raise_request_exception = False
+    posts = [fill(route, acme_objects, "acme") for route in routes()
+             if route.startswith("o/<slug:org_slug>/") and "delete" not in route]
+    assert "/o/acme/settings/logo/" in posts and any("/label/" in p for p in posts)
+    failures = [(path, value[:12], status) for path in posts for value in FORM_VALUES
+                if (status := owner.post(path, {field: value for field in FORM_FIELDS}).status_code) >= 500]
+    assert failures == []
