@@ -9,8 +9,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,9 +25,11 @@ from .http import parse_json, read_body
 from .ingest import IngestResult, ingest_traces
 from .serializers import (
     IngestResponseSerializer,
+    SessionPageSerializer,
     TraceDetailSerializer,
     TracePageSerializer,
     TraceSummarySerializer,
+    UserPageSerializer,
 )
 
 EXAMPLE_TRACE = {
@@ -188,45 +190,45 @@ class RunGroupListView(APIView):
     """Sessions (or users) active in a window with their runs' figures: GET /api/v1/sessions, /api/v1/users."""
 
     kind = "sessions"
+    page_serializer: type[serializers.Serializer] = SessionPageSerializer
 
-    @extend_schema(
-        summary="Sessions or users active in a window, latest activity first",
+    def get(self, request):
+        page = _page_of(request)
+        since = timezone.now() - window_of(request)
+        key = selectors.GROUP_FIELDS[self.kind]
+        rows, more = selectors.run_groups(request.auth.organisation, key, since=since, page=page)
+        return Response(self.page_serializer({
+            "results": [{key: row["value"], "runs": row["runs"], "successes": row["successes"],
+                         "failures": row["failures"], "cost_usd": row["cost"], "first_run_at": row["first"],
+                         "last_run_at": row["last"], "run_id": uuid.UUID(row["run_id"])} for row in rows],
+            "next_page": page + 1 if more and page + 1 < selectors.GROUPS_MAX_PAGES else None,
+        }).data)
+
+
+def _group_schema(kind: str, page: type[serializers.Serializer]):
+    return extend_schema_view(get=extend_schema(
+        operation_id=f"list_{kind}",
+        summary=f"{kind.capitalize()} active in a window, latest activity first",
         description="Each with its runs, successes and failures (a team label wins over the engine's verdict), "
                     "cost in USD, first and last run, and the id of one of its runs. 50 a page; at most 20 pages.",
         parameters=[
             OpenApiParameter("window", str, description="24h, 7d, 30d (1h to 400d); default 7d"),
             OpenApiParameter("page", int, description="0 to 19; default 0"),
         ],
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    def get(self, request):
-        page = _page_of(request)
-        since = timezone.now() - window_of(request)
-        rows, more = selectors.run_groups(request.auth.organisation, selectors.GROUP_FIELDS[self.kind],
-                                          since=since, page=page)
-        key = selectors.GROUP_FIELDS[self.kind]
-        return Response({
-            "results": [{key: row["value"], "runs": row["runs"], "successes": row["successes"],
-                         "failures": row["failures"], "cost_usd": row["cost"], "first_run_at": row["first"],
-                         "last_run_at": row["last"], "run_id": str(uuid.UUID(row["run_id"]))} for row in rows],
-            "next_page": page + 1 if more and page + 1 < selectors.GROUPS_MAX_PAGES else None,
-        })
+        responses={200: page},
+    ))
 
 
+@_group_schema("sessions", SessionPageSerializer)
 class SessionListView(RunGroupListView):
     kind = "sessions"
-
-    @extend_schema(operation_id="list_sessions")
-    def get(self, request):
-        return super().get(request)
+    page_serializer = SessionPageSerializer
 
 
+@_group_schema("users", UserPageSerializer)
 class UserListView(RunGroupListView):
     kind = "users"
-
-    @extend_schema(operation_id="list_users")
-    def get(self, request):
-        return super().get(request)
+    page_serializer = UserPageSerializer
 
 
 def _page_of(request) -> int:

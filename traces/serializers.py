@@ -62,3 +62,31 @@ class TracePageSerializer(serializers.Serializer):
     next = serializers.CharField(allow_null=True, help_text="URL of the next (older) page")
     previous = serializers.CharField(allow_null=True)
     results = TraceSummarySerializer(many=True)
+
+
+class RunGroupSerializer(serializers.Serializer):
+    runs = serializers.IntegerField()
+    successes = serializers.IntegerField(help_text="A team label wins over the engine's verdict")
+    failures = serializers.IntegerField()
+    cost_usd = serializers.DecimalField(max_digits=16, decimal_places=8, allow_null=True)
+    first_run_at = serializers.DateTimeField()
+    last_run_at = serializers.DateTimeField()
+    run_id = serializers.UUIDField(help_text="One of its runs: GET /api/v1/traces/{run_id}")
+
+
+class SessionSerializer(RunGroupSerializer):
+    session_id = serializers.CharField()
+
+
+class UserSerializer(RunGroupSerializer):
+    user_id = serializers.CharField()
+
+
+class SessionPageSerializer(serializers.Serializer):
+    results = SessionSerializer(many=True)
+    next_page = serializers.IntegerField(allow_null=True)
+
+
+class UserPageSerializer(serializers.Serializer):
+    results = UserSerializer(many=True)
+    next_page = serializers.IntegerField(allow_null=True)
