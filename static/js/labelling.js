@@ -9,8 +9,15 @@
     return tag === "input" && target.type !== "radio" || tag === "textarea" || tag === "select" || target.isContentEditable;
   }
 
+  // htmx wires swapped-in elements when the swap settles, a moment after they appear; a key pressed in
+  // between would submit the plain way (a full page load). Wiring them first is harmless when already done.
+  function wired(element) {
+    if (element && window.htmx) window.htmx.process(element);
+    return element;
+  }
+
   function submitWith(key) {
-    var form = document.getElementById("label-form");
+    var form = wired(document.getElementById("label-form"));
     if (!form) return;
     var button = form.querySelector('button[data-key="' + key + '"]');
     // A real click, so htmx sends the button's name and value (correct=true|false) with the form.
@@ -39,7 +46,7 @@
       var notes = document.getElementById("label-notes");
       if (notes) { event.preventDefault(); notes.focus(); }
     } else if (key === "s") {
-      var skip = document.getElementById("skip-link");
+      var skip = wired(document.getElementById("skip-link"));
       if (skip) { event.preventDefault(); skip.click(); }
     }
   });
