@@ -369,24 +369,13 @@ METRIC_LABELS = {"reliability": "Reliability", "cost_per_run_usd": "Cost per run
                  "latency_ms": "Latency (mean)", "compliance_passed": "Compliance passed"}
 
 
-def _format_metric(metric: str, value: Any) -> str:
+def _format_metric(metric: str, value: Any, *, delta: bool = False) -> str:
+    """A compare figure as read on the page; `delta` adds the sign and shows rates in points (pp)."""
     if value is None:
         return "—"
+    sign = "+" if delta and value > 0 else ""
     if metric in ("reliability", "tool_success", "compliance_passed"):
-        return f"{value * 100:.1f}%"
-    if metric == "cost_per_run_usd":
-        return f"${value:.5f}"
-    if metric == "latency_ms":
-        return f"{value / 1000:.2f}s"
-    return str(value)
-
-
-def _format_delta(metric: str, value: Any) -> str:
-    if value is None:
-        return "—"
-    sign = "+" if value > 0 else ""
-    if metric in ("reliability", "tool_success", "compliance_passed"):
-        return f"{sign}{value * 100:.1f} pp"
+        return f"{sign}{value * 100:.1f}{' pp' if delta else '%'}"
     if metric == "cost_per_run_usd":
         return f"{sign}${value:.5f}"
     if metric == "latency_ms":
@@ -417,7 +406,7 @@ def compare(request):
             rows.append({**row, "label": METRIC_LABELS.get(metric, metric),
                          "before_text": _format_metric(metric, row["before"]),
                          "after_text": _format_metric(metric, row["after"]),
-                         "delta_text": _format_delta(metric, row["delta"])})
+                         "delta_text": _format_metric(metric, row["delta"], delta=True)})
     context = {"nav": "compare", "baselines": baselines, "baseline": baseline, "current": current, "after": after,
                "rows": rows, "windows": CURRENT_WINDOWS, "form": BaselineCreateForm(agents=agents),
                "agents": agents, "can_write": request.membership.can(Role.MEMBER)}
