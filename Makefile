@@ -23,12 +23,15 @@ $(VENV)/.installed: pyproject.toml sdk/pyproject.toml
 
 install: $(VENV)/.installed
 
+# Ends with one block (URL, login, API key, next command), printed once the server answers.
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	@echo "Arc Eval at http://$(HOST):$(PORT)/  (log in as demo@arc-eval.local / arc-demo-2026)"
-	@if [ -n "$$REDIS_URL" ]; then echo "REDIS_URL is set: start 'make worker' (and 'make beat') in other terminals to evaluate traces."; fi
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Setting up the database and the demo organisation…"
+	@$(PY) manage.py migrate --noinput -v0
+	@ready="$$(LOG_LEVEL=WARNING $(PY) manage.py seed_demo --url http://$(HOST):$(PORT))" || exit 1; \
+	( for _ in $$(seq 1 120); do \
+	    $(PY) -c "import socket; socket.create_connection(('$(HOST)', $(PORT)), 1)" 2>/dev/null \
+	      && { printf '%s\n\n' "$$ready"; exit 0; }; sleep 0.5; done ) & \
+	DJANGO_RUNSERVER_HIDE_WARNING=true exec $(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: install
 	$(VENV)/bin/celery -A arcweb worker --loglevel=INFO --concurrency=2

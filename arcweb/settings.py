@@ -130,6 +130,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "arcweb.accounts.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "arcweb.accounts.SignupForm"  # asks for the first organisation's name
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Arc Eval] "
 LOGIN_REDIRECT_URL = "home"
 LOGIN_URL = "account_login"
 MAILERS = {
@@ -248,5 +250,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # "django" logs through the root handler only (Django's own console handler printed every line twice).
+    "loggers": {"django": {"level": "INFO"}, "django.request": {"level": "ERROR"}},
 }

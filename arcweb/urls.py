@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from evaluations import api as ev
 from traces.api import LegacyTraceView, SessionListView, TraceCollectionView, TraceDetailView, UserListView
 from traces.export_api import ExportView
-from traces.otlp_api import LangfuseOtlpTracesView, OtlpTracesView
+from traces.otlp_api import LangfuseDoubledPathView, LangfuseOtlpTracesView, OtlpTracesView
 
 from . import views
 
@@ -34,14 +34,17 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("sdk/<str:filename>", views.sdk_download, name="sdk-download"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", views.accept_invite, name="accept-invite"),
     path("api/v1/", include(api_v1)),
     path("api/trace", LegacyTraceView.as_view(), name="api-trace-legacy"),
     path("v1/traces", OtlpTracesView.as_view(), name="otlp-traces"),
     path("api/public/otel/v1/traces", LangfuseOtlpTracesView.as_view(), name="otlp-traces-langfuse"),
+    path("api/public/otel/api/public/otel/v1/traces", LangfuseDoubledPathView.as_view()),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="arcweb/api_docs.html"),
+         name="api-docs"),
     path("o/<slug:org_slug>/", include("arcweb.org_urls")),
     path("r/", include("reports.public_urls")),
 ]

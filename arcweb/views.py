@@ -6,10 +6,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
+from . import sdk_wheel
 from .models import Invitation, Membership
 from .services import accept_invitation
 
@@ -52,6 +54,20 @@ def _broker_state() -> str:
         return "ok"
     except Exception:
         return "down"
+
+
+@require_safe
+def sdk_download(request, filename: str):
+    """Our SDK's wheel, for `pip install "arc-eval-sdk @ <this URL>"` (the distribution is not on PyPI)."""
+    try:
+        wheel = sdk_wheel.sdk_wheel()
+    except sdk_wheel.SdkMissing as exc:
+        raise Http404(str(exc)) from None
+    if filename != wheel.filename:
+        raise Http404(f"The SDK here is {wheel.filename}.")
+    response = HttpResponse(wheel.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{wheel.filename}"'
+    return response
 
 
 @login_required

@@ -38,6 +38,8 @@ def report_body(request, report: Report) -> dict:
         "share_expires_at": link.expires_at if link else None,
         "views": sum(lk.view_count for lk in report.links.all()),
         "pdf_url": request.build_absolute_uri(reverse("api-report-pdf", args=[report.id])),
+        "page_url": request.build_absolute_uri(reverse("report-detail",
+                                                       args=[request.auth.organisation.slug, report.id])),
         "headline": report.snapshot.get("headline", {}),
         "snapshot": report.snapshot,
     }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from arcweb import sdk_wheel
 from arcweb.models import ApiScope, Role
 from arcweb.services import create_api_key
 from arcweb.tenancy import get_for_org_or_404, org_view
@@ -53,6 +55,7 @@ def _pairs(values: list[float | None]) -> list[float | None]:
 def _onboarding(request, *, new_key: str | None = None, partial: str | None = None):
     base = request.build_absolute_uri("/").rstrip("/")
     context = {"nav": "overview", "base_url": base, "new_key": new_key,
+               "sdk_url": base + reverse("sdk-download", args=[sdk_wheel.wheel_filename()]),
                "can_create_key": request.membership.can(Role.MEMBER)}
     template = f"reports/onboarding.html#{partial}" if partial else "reports/onboarding.html"
     return render(request, template, context)

@@ -67,3 +67,9 @@ class LangfuseOtlpTracesView(OtlpTracesView):
                    responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         return super().post(request)
+
+
+@extend_schema(exclude=True)
+class LangfuseDoubledPathView(LangfuseOtlpTracesView):
+    """LANGFUSE_HOST/LANGFUSE_BASE_URL set to …/api/public/otel (the path included) makes the SDK post to
+    …/api/public/otel/api/public/otel/v1/traces: accepted too, so both forms of the setting work."""

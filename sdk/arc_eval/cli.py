@@ -11,6 +11,7 @@ import ast
 import getpass
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -119,31 +120,48 @@ def cmd_login(args: argparse.Namespace) -> int:
     return OK
 
 
+def _find_function(tree: ast.Module, dotted: str) -> Optional[ast.AST]:
+    """The function `name` (anywhere in the file) or the method `Class.method` (`Outer.Inner.method`)."""
+    *classes, name = dotted.split(".")
+    candidates: list[ast.AST] = list(ast.walk(tree))
+    for class_name in classes:
+        found_class = next((n for n in candidates if isinstance(n, ast.ClassDef) and n.name == class_name), None)
+        if found_class is None:
+            return None
+        candidates = list(found_class.body)
+    return next((n for n in candidates if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name),
+                None)
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     path = Path(args.agent_file)
     try:
         tree = ast.parse(path.read_text(), filename=str(path))
     except (OSError, SyntaxError) as exc:
         raise CliError(f"cannot read {path}: {exc}", USAGE) from None
-    found = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-                  and n.name == args.function), None)
+    found = _find_function(tree, args.function)
+    classes = args.function.split(".")[:-1]
     if found is None:
-        raise CliError(f"no function named {args.function!r} in {path}", USAGE)
-    agent_id = args.agent_id or args.function.replace("_", "-")
+        raise CliError(f"no function or method named {args.function!r} in {path} "
+                       f"(a method is written Class.method)", USAGE)
+    agent_id = args.agent_id or re.sub(r"[._]+", "-", args.function).lower()
     kind = "async def" if isinstance(found, ast.AsyncFunctionDef) else "def"
     line = found.decorator_list[0].lineno if found.decorator_list else found.lineno
+    indent = "    " * len(classes)
+    params = "self, ..." if classes else "..."
     snippet = [
         f"# {path}, line {line}: add two lines",
         "from arc_eval import trace_agent",
         "",
-        f'@trace_agent(agent_id="{agent_id}")',
-        f"{kind} {found.name}(...):",
-        "    ...",
+        *(f"{'    ' * depth}class {name}:" for depth, name in enumerate(classes)),
+        f'{indent}@trace_agent(agent_id="{agent_id}")',
+        f"{indent}{kind} {found.name}({params}):",
+        f"{indent}    ...",
         "",
         "# then: export ARC_API_KEY=<your key>   (or run `arc-eval login`)",
     ]
-    _emit(args, {"file": str(path), "function": found.name, "line": line, "agent_id": agent_id,
-                 "code": "\n".join(snippet[1:6])}, snippet)
+    _emit(args, {"file": str(path), "function": args.function, "line": line, "agent_id": agent_id,
+                 "code": "\n".join(snippet[1:-2])}, snippet)
     return OK
 
 
@@ -157,22 +175,35 @@ def _files(paths: list[str]) -> Iterator[Path]:
             yield path
 
 
+def _is_lines(path: Path) -> bool:
+    return path.suffix in (".jsonl", ".ndjson")
+
+
+def _problem(path: Any, where: Optional[str], detail: str) -> str:
+    """Every problem of a file reads the same way: `file: line 3: detail` (or `item 3`, or no position)."""
+    return ": ".join(str(part) for part in (path, where, detail) if part)
+
+
+def _where(path: Path, position: int) -> str:
+    return f"line {position}" if _is_lines(path) else f"item {position}"
+
+
 def _records(path: Path) -> tuple[list[tuple[int, Any]], list[str]]:
     """(position, trace) pairs of a file — position is the line for JSONL, the index for JSON — and errors."""
     text = path.read_text(encoding="utf-8")
-    if path.suffix in (".jsonl", ".ndjson"):
+    if _is_lines(path):
         records, errors = [], []
         for number, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
                     records.append((number, json.loads(line)))
                 except ValueError as exc:
-                    errors.append(f"{path}:{number}: invalid JSON ({exc.msg})")
+                    errors.append(_problem(path, f"line {number}", f"invalid JSON: {exc.msg}"))
         return records, errors
     try:
         data = json.loads(text)
     except ValueError as exc:
-        return [], [f"{path}: invalid JSON ({exc})"]
+        return [], [_problem(path, f"line {getattr(exc, 'lineno', 1)}", f"invalid JSON: {getattr(exc, 'msg', exc)}")]
     if isinstance(data, dict) and isinstance(data.get("traces"), list):
         data = data["traces"]
     items = data if isinstance(data, list) else [data]
@@ -211,16 +242,18 @@ def cmd_upload(args: argparse.Namespace) -> int:
     files_state: dict[str, Any] = state.setdefault("files", {})
     errors: list[str] = []
     pending: list[tuple[str, int, Any]] = []  # (file key, position, trace)
+    given: dict[str, Path] = {}  # file key -> the path as the user named it, for messages
     skipped = 0
     for path in _files(args.paths):
         try:
             stat = path.stat()
             records, file_errors = _records(path)
         except (OSError, UnicodeDecodeError) as exc:
-            errors.append(f"{path}: {getattr(exc, 'strerror', None) or exc}")
+            errors.append(_problem(path, None, getattr(exc, "strerror", None) or str(exc)))
             continue
         errors.extend(file_errors)
         key = str(path.resolve())
+        given[key] = path
         seen = files_state.get(key)
         fingerprint = {"size": stat.st_size, "mtime": stat.st_mtime}
         if not seen or {k: seen.get(k) for k in fingerprint} != fingerprint:
@@ -242,8 +275,8 @@ def cmd_upload(args: argparse.Namespace) -> int:
                 answer = exc.body  # every item of the batch was refused: report them per line below
             for error in answer.get("errors") or []:
                 key, position, _ = batch[error.get("index", 0)]
-                where = f"line {position}" if key.endswith(("l", ".ndjson")) else f"item {position}"
-                errors.append(f"{key}: {where}: {error.get('field', '$')}: {error.get('message', 'refused')}")
+                errors.append(_problem(given[key], _where(given[key], position),
+                                       f"{error.get('field', '$')}: {error.get('message', 'refused')}"))
                 rejected += 1
             for item in answer.get("traces") or []:
                 key, position, _ = batch[item.get("index", 0)]
@@ -434,12 +467,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     report_id = report.get("id") if isinstance(report, dict) else None
     if not report_id:
         raise CliError("the server made no report")
-    lines = [f"✓ Report {report_id} for {args.agent}"]
-    share = report.get("share_url") or report.get("url")
-    if share:
-        lines.append(f"  share: {share}")
-    if report.get("badge_url"):
+    lines = [f"✓ Report {report_id}: {report.get('title') or args.agent}"]
+    if report.get("page_url"):
+        lines.append(f"  page:  {report['page_url']}  (for your organisation's members)")
+    if report.get("share_url"):
+        lines.append(f"  share: {report['share_url']}  (public link)")
         lines.append(f"  badge: {report['badge_url']}")
+    else:
+        lines.append("  share: not shared yet: run again with --share for a public link (an owner's or admin's key),"
+                     " or share it from its page")
     out: dict[str, Any] = {"report": report}
     if args.pdf:
         pdf = _download_pdf(client, report_id, args.paper)

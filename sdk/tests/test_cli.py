@@ -68,7 +68,7 @@ def test_trace_prints_the_integration_code(capsys, tmp_path):
     assert "from arc_eval import trace_agent" in out and '@trace_agent(agent_id="answer-ticket")' in out
     assert "async def answer_ticket" in out and "line 3" in out
     code, _, err = run(capsys, "trace", "--agent-file", str(agent), "--function", "missing")
-    assert code == 2 and "no function named 'missing'" in err
+    assert code == 2 and "no function or method named 'missing'" in err
 
 
 def test_upload_json_jsonl_and_folders_with_errors_and_resume(env, capsys, tmp_path, monkeypatch):
@@ -85,7 +85,7 @@ def test_upload_json_jsonl_and_folders_with_errors_and_resume(env, capsys, tmp_p
     result = json.loads(out)
     assert code == 1  # problems in some files
     assert result["sent"] == 5 and result["rejected"] == 1
-    assert any("log.jsonl:2: invalid JSON" in e for e in result["errors"])
+    assert any("log.jsonl: line 2: invalid JSON: " in e for e in result["errors"])
     assert any("log.jsonl: line 3: $.agent_id" in e for e in result["errors"])
     assert sorted(t["agent_id"] for t in env.received) == ["a", "b", "c", "d", "e"]
 

@@ -81,6 +81,7 @@ def test_sign_up_send_traces_and_label_with_the_keyboard(transactional_db, brows
         # sign up: the new organisation has no traces, so the overview is the onboarding page
         page.goto(f"{base}/accounts/signup/")
         page.fill("input[name=email]", "grace@hopper.test")
+        page.fill("input[name=organisation]", "Hopper Labs")
         page.fill("input[name=password1]", "a-long-e2e-password-77")
         page.fill("input[name=password2]", "a-long-e2e-password-77")
         page.click("form [type=submit]")

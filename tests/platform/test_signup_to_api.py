@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 def test_signup_creates_an_org_and_a_key_that_sends_traces(api_for):
     browser = Client()
-    response = browser.post("/accounts/signup/", {"email": "ada@lovelace.test", "password1": "an-excellent-pass-91",
+    response = browser.post("/accounts/signup/", {"email": "ada@lovelace.test", "organisation": "Analytical Engines",
+                                                  "password1": "an-excellent-pass-91",
                                                   "password2": "an-excellent-pass-91"}, follow=True)
     assert response.status_code == 200
     membership = Membership.objects.get(user__email="ada@lovelace.test")
