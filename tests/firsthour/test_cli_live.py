@@ -1,0 +1,77 @@
+"""The CLI of the roadmap's demo against a live server: what docs/cli.md promises a newcomer."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import sample_trace
+from tests.processes import ROOT, web_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def server(acme, acme_api):
+    assert acme_api.post("/api/v1/traces", [sample_trace(f"ok-{i}") for i in range(3)]).status_code == 202
+    with web_server(REDIS_URL="") as (base, _):
+        yield base
+
+
+def arc_eval(*args: str, key: str = "", base: str = "", cwd=ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ARC_API_KEY": key, "ARC_BASE_URL": base, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "arc_eval", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_trace_finds_a_method_written_class_dot_method(tmp_path):
+    bot = tmp_path / "bot.py"
+    bot.write_text("class Bot:\n    def helper(self):\n        pass\n\n    async def answer(self, question):\n"
+                   "        return 'Order 1042 shipped'\n")
+    done = arc_eval("trace", "--agent-file", str(bot), "--function", "Bot.answer")
+    assert done.returncode == 0, done.stderr
+    assert "line 5" in done.stdout and '    @trace_agent(agent_id="bot-answer")' in done.stdout
+    assert "class Bot:\n    @trace_agent" in done.stdout and "    async def answer(self, ...):" in done.stdout
+    missing = arc_eval("trace", "--agent-file", str(bot), "--function", "Bot.nope")
+    assert missing.returncode == 2 and "no function or method named 'Bot.nope'" in missing.stderr
+
+
+def test_report_prints_its_page_and_its_share_link(acme, server):
+    private = arc_eval("report", "--agent", "support-bot", "--window", "7d", key=acme.key, base=server)
+    assert private.returncode == 0, private.stderr
+    page = re.search(r"page:\s+(\S+)", private.stdout).group(1)
+    assert page.startswith(f"{server}/o/acme/reports/")
+    assert "not shared yet: run again with --share" in private.stdout
+
+    shared = arc_eval("report", "--agent", "support-bot", "--share", key=acme.key, base=server)
+    link = re.search(r"share:\s+(\S+)", shared.stdout).group(1)
+    assert link.startswith(f"{server}/r/")
+    import urllib.request
+
+    with urllib.request.urlopen(link, timeout=10) as public:  # the link opens for anyone, without a login
+        assert public.status == 200 and "support-bot" in public.read().decode()
+
+
+def test_upload_reports_every_problem_as_file_position_reason(acme, server, tmp_path):
+    folder = tmp_path / "traces"
+    folder.mkdir()
+    (folder / "good.json").write_text(json.dumps([sample_trace("a"), {"input": "no agent"}]))
+    (folder / "broken.json").write_text('{"agent_id": "x",\n  "input": }')
+    (folder / "runs.jsonl").write_text("\n".join([json.dumps(sample_trace("b")), "{not json",
+                                                  json.dumps({"agent_id": "x", "spans": "nope"})]))
+    done = arc_eval("upload", "traces", "missing.jsonl", "--no-progress", key=acme.key, base=server, cwd=tmp_path)
+    assert done.returncode == 1
+    problems = [line.strip() for line in done.stdout.splitlines() if line.startswith("  ")]
+    assert sorted(problems) == sorted([
+        "traces/broken.json: line 2: invalid JSON: Expecting value",
+        "traces/good.json: item 1: $: Object missing required field `agent_id`",
+        "traces/runs.jsonl: line 2: invalid JSON: Expecting property name enclosed in double quotes",
+        next(p for p in problems if p.startswith("traces/runs.jsonl: line 3: $.spans: ")),
+        "missing.jsonl: No such file or directory",
+    ]), done.stdout
+    assert "✓ Uploaded 2 trace(s)" in done.stdout
