@@ -7,7 +7,6 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
@@ -18,7 +17,7 @@ from rest_framework.views import APIView
 from arcweb.authentication import IsAdminKey, IsOrganisationMember
 from arcweb.errors import error_body
 from arcweb.tenancy import get_for_org_or_404
-from evaluations.api import window_of
+from arcweb.windows import window_param
 
 from . import selectors
 from .http import parse_json, read_body
@@ -194,7 +193,7 @@ class RunGroupListView(APIView):
 
     def get(self, request):
         page = _page_of(request)
-        since = timezone.now() - window_of(request)
+        since = window_param(request.query_params).start
         key = selectors.GROUP_FIELDS[self.kind]
         rows, more = selectors.run_groups(request.auth.organisation, key, since=since, page=page)
         return Response(self.page_serializer({

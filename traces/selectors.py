@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from typing import Any
 
 from django.db import connection
 from django.db.models import CharField, Count, Max, Min, Q, QuerySet, Subquery, Sum, TextField
@@ -109,12 +110,12 @@ class ExplorerFilters:
             return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
         outcome = params.get("outcome", "")
-        return cls(agent=_uuid(params.get("agent")), outcome=outcome if outcome in OUTCOMES else "",
+        return cls(agent=uuid_text(params.get("agent")), outcome=outcome if outcome in OUTCOMES else "",
                    framework=(params.get("framework") or "")[:64], grade=(params.get("grade") or "")[:3],
                    category=(params.get("category") or "")[:40], compliance=params.get("compliance") == "1",
                    since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200],
                    tag=(params.get("tag") or "").strip()[:200],
-                   session_of=_uuid(params.get("session_of")), user_of=_uuid(params.get("user_of")))
+                   session_of=uuid_text(params.get("session_of")), user_of=uuid_text(params.get("user_of")))
 
     @property
     def search(self) -> str:
@@ -131,10 +132,11 @@ class ExplorerFilters:
                     self.since, self.until, self.search, self.tag, self.session_of, self.user_of))
 
 
-def _uuid(raw: str | None) -> str:
-    """An agent is filtered by its id: agent names are client text and stay out of URLs."""
+def uuid_text(raw: Any) -> str:
+    """The canonical text of a UUID, or "": ids from query strings are checked before a query uses them (an
+    agent is filtered by its id — agent names are client text and stay out of URLs)."""
     try:
-        return str(uuid.UUID((raw or "").strip()))
+        return str(uuid.UUID(str(raw or "").strip()))
     except ValueError:
         return ""
 
@@ -266,3 +268,17 @@ def explorer_choices(organisation: Organisation) -> dict[str, list[str]]:
     agents = [(str(pk), name) for pk, name in
               Agent.objects.for_org(organisation).order_by("name").values_list("id", "name")[:500]]
     return {"agents": agents}
+
+
+def has_traces(organisation: Organisation) -> bool:
+    return Trace.objects.for_org(organisation).exists()
+
+
+def last_run_at(organisation: Organisation) -> datetime | None:
+    """The newest run's start (the index on (organisation, -started_at) answers this from its first entry)."""
+    return (Trace.objects.for_org(organisation).order_by("-started_at")
+            .values_list("started_at", flat=True).first())
+
+
+def first_trace(organisation: Organisation) -> Trace | None:
+    return Trace.objects.for_org(organisation).select_related("agent").order_by("started_at").first()

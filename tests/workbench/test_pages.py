@@ -483,13 +483,3 @@ def test_navigation_links_every_section(acme, runs):
     assert 'href="/o/acme/traces/" aria-current="page"' in html
     second = create_organisation(name="Other", owner=acme.owner, slug="other")
     assert second.slug in logged_in(acme.owner).get("/o/acme/").content.decode()
-
-
-def test_compare_figures_read_as_rates_money_and_seconds_with_signed_deltas():
-    from evaluations.views import _format_metric
-
-    assert _format_metric("reliability", 0.734) == "73.4%"
-    assert _format_metric("reliability", 0.05, delta=True) == "+5.0 pp"
-    assert _format_metric("cost_per_run_usd", 0.001, delta=True) == "+$0.00100"
-    assert _format_metric("latency_ms", -300, delta=True) == "-0.30s"
-    assert _format_metric("runs", None, delta=True) == "—"
