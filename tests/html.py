@@ -45,6 +45,13 @@ class Element:
         assert found, f"no <{tag or '*'} {attrs}> in the page"
         return found[0]
 
+    def under(self, heading: str) -> Element:
+        """The element whose own <h2> (or <h3>) reads `heading`: a panel of the page."""
+        for element in self.iter():
+            if any(isinstance(c, Element) and c.tag in ("h2", "h3") and c.text == heading for c in element.children):
+                return element
+        raise AssertionError(f"no section headed {heading!r} in the page")
+
     def links(self) -> list[str]:
         return [a.attrs["href"] for a in self.find_all("a") if "href" in a.attrs]
 
