@@ -98,6 +98,17 @@ def payload_items(payload) -> list:
     return items
 
 
+class TraceListInput(serializers.Serializer):
+    agent = serializers.CharField(required=False, default="", help_text="Agent name")
+    success = serializers.BooleanField(required=False, allow_null=True, default=None)
+    framework = serializers.CharField(required=False, default="")
+    session_id = serializers.CharField(required=False, default="")
+    user_id = serializers.CharField(required=False, default="")
+    tag = serializers.CharField(required=False, default="")
+    since = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
 class TracePagination(CursorPagination):
     ordering = "-started_at"
     page_size = 50
@@ -143,7 +154,9 @@ class TraceCollectionView(APIView):
         responses={200: TracePageSerializer},
     )
     def get(self, request):
-        queryset = selectors.filter_traces(request.auth.organisation, request.query_params)
+        filters = TraceListInput(data={k: v for k, v in request.query_params.items() if v != ""})
+        filters.is_valid(raise_exception=True)
+        queryset = selectors.filter_traces(request.auth.organisation, selectors.TraceQuery(**filters.validated_data))
         paginator = TracePagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(TraceSummarySerializer(page, many=True).data)

@@ -16,7 +16,6 @@ from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from rest_framework import exceptions
 
 from arcweb.models import Organisation
 
@@ -27,22 +26,37 @@ def traces_with_evaluation() -> QuerySet[Trace]:
     return Trace.objects.select_related("agent", "evaluation")
 
 
-def filter_traces(organisation: Organisation, params: Mapping[str, str]) -> QuerySet[Trace]:
+@dataclass(frozen=True)
+class TraceQuery:
+    """The API list's filters, already validated by its input serializer (traces.api.TraceListInput)."""
+
+    agent: str = ""  # the agent's name: API clients know their agents by name
+    framework: str = ""
+    session_id: str = ""
+    user_id: str = ""
+    tag: str = ""
+    success: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def filter_traces(organisation: Organisation, query: TraceQuery) -> QuerySet[Trace]:
     queryset = traces_with_evaluation().for_org(organisation).defer(
         "input", "output", "spans", "metadata", "error", "evaluation__details"
     )
-    if params.get("agent"):
-        queryset = queryset.filter(agent__name=params["agent"])
+    if query.agent:
+        queryset = queryset.filter(agent__name=query.agent)
     for name in ("framework", "session_id", "user_id"):
-        if params.get(name):
-            queryset = queryset.filter(**{name: params[name]})
-    if params.get("tag"):
-        queryset = queryset.filter(has_tag(params["tag"]))
-    if params.get("success") not in (None, ""):
-        queryset = queryset.filter(evaluation__success=_boolean(params["success"], "success"))
-    for name, lookup in (("since", "started_at__gte"), ("until", "started_at__lt")):
-        if params.get(name):
-            queryset = queryset.filter(**{lookup: _datetime(params[name], name)})
+        if getattr(query, name):
+            queryset = queryset.filter(**{name: getattr(query, name)})
+    if query.tag:
+        queryset = queryset.filter(has_tag(query.tag))
+    if query.success is not None:
+        queryset = queryset.filter(evaluation__success=query.success)
+    if query.since:
+        queryset = queryset.filter(started_at__gte=query.since)
+    if query.until:
+        queryset = queryset.filter(started_at__lt=query.until)
     return queryset
 
 
@@ -53,22 +67,6 @@ def has_tag(tag: str) -> Q | Contains:
     if connection.vendor == "postgresql":
         return Q(tags__contains=[tag])
     return Contains(Cast("tags", TextField()), json.dumps(tag))
-
-
-def _boolean(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise exceptions.ValidationError({name: "Use true or false."})
-
-
-def _datetime(value: str, name: str):
-    parsed = _moment(value)
-    if parsed is None:
-        raise exceptions.ValidationError({name: "Use an ISO 8601 date-time, e.g. 2026-11-24T10:00:00Z."})
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 # --- the explorer (pages): filters and keyset pagination ----------------------------------------
