@@ -63,10 +63,6 @@ class Window:
     def previous(self) -> Window:
         return Window(self.start - self.span, self.start)
 
-    @property
-    def title(self) -> str:
-        return window_title(self.name) if self.name else f"{self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M}"
-
 
 def window(name: str | None, *, now: datetime | None = None) -> Window:
     """The named window ending now (BadWindow when the name is not one)."""
