@@ -132,6 +132,22 @@ def metric(name: str, value: Any, *, delta: bool = False) -> str:
     return f"{sign}{value}"
 
 
+def compare_display(row: dict[str, Any]) -> dict[str, str]:
+    """A compare row (`engine.compare`) as every reader sees it: the metric's label, its values and change
+    written for people, an arrow for the direction of the change and a word for whether it is better."""
+    name, delta = row["metric"], row.get("delta")
+    arrow = "" if delta is None else "↑" if delta > 0 else "↓" if delta < 0 else "→"
+    if delta is None:
+        verdict = "not enough data"
+    elif not row.get("significant"):
+        verdict = "no significant change"
+    else:
+        verdict = "significantly better" if row.get("better") else "significantly worse"
+    return {"label": metric_label(name), "before": metric(name, row.get("before")),
+            "after": metric(name, row.get("after")), "delta": metric(name, delta, delta=True), "arrow": arrow,
+            "verdict": verdict}
+
+
 def grade_class(grade: Any) -> str:
     """The CSS class that colours a grade by its letter."""
     return f"grade-{str(grade)[:1]}" if grade else ""

@@ -63,6 +63,26 @@ class Window:
     def previous(self) -> Window:
         return Window(self.start - self.span, self.start)
 
+    def overlaps(self, other: Window) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M} UTC"
+
+
+class WindowsOverlap(ValueError):
+    """Two windows to compare share time: the runs in both would be compared with themselves."""
+
+    def __init__(self, before: Window, after: Window):
+        self.before, self.after = before, after
+        hint = ""
+        if before.end < after.end:  # a shorter window ending at the same moment would not overlap
+            room = after.end - before.end - timedelta(hours=1)  # windows start on the hour
+            fits = f"{room.days}d" if room >= timedelta(days=1) else f"{int(room.total_seconds() // 3600)}h"
+            hint = f"; a window of at most {fits} up to now would not" if room >= SHORTEST else ""
+        super().__init__(f"the windows overlap: the baseline ({before}) and the compared window ({after}) share "
+                         f"runs, which would be compared with themselves{hint}")
+
 
 def window(name: str | None, *, now: datetime | None = None) -> Window:
     """The named window ending now (BadWindow when the name is not one)."""

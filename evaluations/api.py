@@ -8,7 +8,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from arcweb import windows
+from arcweb import formatting, windows
 from arcweb.errors import error_body
 from arcweb.tenancy import get_for_org_or_404
 
@@ -206,24 +206,39 @@ def baseline_span(values: dict) -> windows.Window:
 class CompareView(APIView):
     @extend_schema(
         operation_id="compare", summary="Compare a baseline with a window or another baseline",
-        parameters=[OpenApiParameter("baseline", str, required=True, description="Baseline id"),
-                    OpenApiParameter("current", str, description="A window (7d) or a baseline id; default 7d")],
+        description="Each metric before and after, its change and significance, and `display`: the same written "
+                    "for people (label, values, change, an arrow for its direction, the verdict). Windows that "
+                    "overlap are refused (400, code `overlapping_windows`): runs in both would be compared with "
+                    "themselves.",
+        parameters=[OpenApiParameter("baseline", str, required=True, description="Baseline id or name"),
+                    OpenApiParameter("current", str, description="A window (7d) or a baseline id or name; default 7d"),
+                    OpenApiParameter("agent", str, description="Agent id or name, when several agents have a "
+                                                               "baseline of that name")],
         responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         organisation = request.auth.organisation
-        baseline = self._baseline(request.query_params.get("baseline"))
+        agent = agent_of(request, request.query_params["agent"]) if request.query_params.get("agent") else None
+        baseline = self._baseline(request.query_params.get("baseline"), agent, "baseline")
         current = request.query_params.get("current") or "7d"
         after = (windows.window_param(request.query_params, "current") if windows.is_window_name(current)
-                 else selectors.baseline_window(self._baseline(current)))
-        rows = figures.compare_windows(organisation, baseline.agent, selectors.baseline_window(baseline), after)
+                 else selectors.baseline_window(self._baseline(current, agent or baseline.agent, "current")))
+        try:
+            rows = figures.compare_windows(organisation, baseline.agent, selectors.baseline_window(baseline), after)
+        except windows.WindowsOverlap as exc:
+            raise exceptions.ValidationError(error_body("overlapping_windows", str(exc), field="current")) from None
         return Response({"agent": baseline.agent.name, "baseline": BaselineOutput(baseline).data,
-                         "current": {"start": after.start, "end": after.end}, "metrics": rows})
+                         "current": {"start": after.start, "end": after.end},
+                         "metrics": [{**row, "display": formatting.compare_display(row)} for row in rows]})
 
-    def _baseline(self, ident: str | None) -> Baseline:
+    def _baseline(self, ident: str | None, agent, field: str) -> Baseline:
         if not ident:
-            raise exceptions.ValidationError(error_body("invalid", "baseline is required", field="baseline"))
-        return get_for_org_or_404(Baseline.objects.select_related("agent"), self.request.auth.organisation,
-                                  id=ident)
+            raise exceptions.ValidationError(error_body("invalid", "baseline is required", field=field))
+        try:
+            return selectors.find_baseline(self.request.auth.organisation, ident, agent=agent)
+        except selectors.AmbiguousBaseline as exc:
+            raise exceptions.ValidationError(error_body("ambiguous", str(exc), field=field)) from None
+        except selectors.BaselineNotFound as exc:
+            raise exceptions.NotFound(str(exc)) from None
 
 
 class PatternOutput(serializers.ModelSerializer):

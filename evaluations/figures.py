@@ -23,7 +23,7 @@ from django.db.models.functions import Cast, TruncDay
 
 from arcweb import formatting
 from arcweb.models import Organisation
-from arcweb.windows import Window, hour_of
+from arcweb.windows import Window, WindowsOverlap, hour_of
 from traces.models import Agent
 
 from .engine import compare, reliability
@@ -210,7 +210,11 @@ def combined(figures: Sequence[AgentFigures]) -> dict[str, Any]:
 
 
 def compare_windows(organisation: Organisation, agent: Agent, before: Window, after: Window) -> list[dict[str, Any]]:
-    """Each metric of two windows of one agent side by side, with its delta and whether it is significant."""
+    """Each metric of two windows of one agent side by side, with its delta and whether it is significant.
+
+    Windows that overlap are refused (WindowsOverlap): runs in both would be compared with themselves."""
+    if before.overlaps(after):
+        raise WindowsOverlap(before, after)
     counts = [_sums(organisation, [agent.id], w).get(agent.id, _Sums()).current for w in (before, after)]
     return compare.compare(*counts)
 

@@ -29,6 +29,7 @@ from .models import Baseline, Evaluation, EvaluationStatus, FailurePattern, Feed
 
 QUEUE_SIZE = 15
 MAX_SKIPPED = 50
+MAX_NAMED = 10  # baselines listed in a "no such baseline" message
 TREND_DAYS = 14
 SAVINGS_SAMPLE = 300
 SAVING_TITLES = {
@@ -239,6 +240,34 @@ def baselines_for(organisation: Organisation, agent: Agent | None = None) -> Que
 
 def baseline_window(baseline: Baseline) -> Window:
     return Window(baseline.start, baseline.end)
+
+
+def baselines_named(organisation: Organisation, name: str) -> QuerySet[Baseline]:
+    return baselines_for(organisation).filter(name=name)
+
+
+class BaselineNotFound(LookupError):
+    """No such baseline: the message names the ones there are."""
+
+
+class AmbiguousBaseline(LookupError):
+    """Several agents have a baseline of this name."""
+
+
+def find_baseline(organisation: Organisation, ident: str, *, agent: Agent | None = None) -> Baseline:
+    """A baseline by its id, or by its name — unique per agent, so `agent` picks when several agents use it."""
+    try:
+        found = list(baselines_for(organisation).filter(id=uuid.UUID(str(ident))))
+    except ValueError:
+        found = list(baselines_for(organisation, agent).filter(name=ident)[:MAX_NAMED])
+    if len(found) > 1:
+        raise AmbiguousBaseline(f"several agents have a baseline named {ident!r} "
+                                f"({', '.join(b.agent.name for b in found)}): name the agent too")
+    if not found:
+        known = ", ".join(f"{b.name!r} ({b.agent.name})" for b in baselines_for(organisation, agent)[:MAX_NAMED])
+        raise BaselineNotFound(f"no baseline {str(ident)[:120]!r}" + (f"; there are {known}" if known else
+                                                                      "; save one first (POST /api/v1/baselines)"))
+    return found[0]
 
 
 # --- labels --------------------------------------------------------------------------------------------------

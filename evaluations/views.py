@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 from urllib.parse import urlencode
 
 from django import forms
@@ -19,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from arcweb import charts, formatting
 from arcweb.models import Role
 from arcweb.tenancy import get_for_org_or_404, org_view
-from arcweb.windows import PAGE_WINDOWS, window
+from arcweb.windows import PAGE_WINDOWS, WindowsOverlap, window
 from traces import selectors as trace_selectors
 from traces.models import Agent, Trace
 from traces.presentation import pretty, waterfall
@@ -285,21 +286,24 @@ class BaselineCreateForm(forms.Form):
 def compare(request):
     organisation = request.organisation
     agents = list(selectors.agents_of(organisation))
-    baseline, after, rows = None, None, []
+    baseline, after, rows, overlap = None, None, [], ""
     current = request.GET.get("current") or "7d"
     if request.GET.get("baseline"):
         baseline = get_for_org_or_404(Baseline.objects.select_related("agent"), organisation,
                                       id=request.GET["baseline"])
-        after = (window(current) if current in PAGE_WINDOWS
-                 else selectors.baseline_window(get_for_org_or_404(Baseline, organisation, id=current)))
-        for row in figures.compare_windows(organisation, baseline.agent, selectors.baseline_window(baseline), after):
-            metric = row["metric"]
-            rows.append({**row, "label": formatting.metric_label(metric),
-                         "before_text": formatting.metric(metric, row["before"]),
-                         "after_text": formatting.metric(metric, row["after"]),
-                         "delta_text": formatting.metric(metric, row["delta"], delta=True)})
+        other = None if current in PAGE_WINDOWS else get_for_org_or_404(Baseline, organisation, id=current)
+        after = window(current) if other is None else selectors.baseline_window(other)
+        try:
+            rows = [{**row, "display": formatting.compare_display(row)} for row in figures.compare_windows(
+                organisation, baseline.agent, selectors.baseline_window(baseline), after)]
+        except WindowsOverlap as exc:
+            overlap = str(exc)
+        command = ["arc-eval", "compare", "--baseline", baseline.name, "--current", other.name if other else current]
+        if selectors.baselines_named(organisation, baseline.name).count() > 1:
+            command += ["--agent", baseline.agent.name]
     context = {"nav": "compare", "baselines": selectors.baselines_for(organisation)[:200], "baseline": baseline,
                "current": current, "after": (after.start, after.end) if after else None, "rows": rows,
+               "overlap": overlap, "cli_command": shlex.join(command) if baseline else "",
                "windows": PAGE_WINDOWS, "form": BaselineCreateForm(agents=agents), "agents": agents,
                "can_write": request.membership.can(Role.MEMBER)}
     return render(request, "evaluations/compare.html", context)

@@ -16,9 +16,8 @@ from arcweb.branding import logo_png, png_data_uri
 from arcweb.formatting import (
     DASH,
     category_label,
+    compare_display,
     duration,
-    metric,
-    metric_label,
     percent,
     rule_label,
     svg,
@@ -87,9 +86,7 @@ def _agent(entry: dict[str, Any], *, chart_width: int, chart_height: int) -> dic
 
 
 def _metric(row: dict[str, Any]) -> dict[str, Any]:
-    name = row["metric"]
-    return {"label": metric_label(name), "before": metric(name, row.get("before")),
-            "after": metric(name, row.get("after")), "significant": row.get("significant"), "better": row.get("better")}
+    return {**compare_display(row), "significant": row.get("significant"), "better": row.get("better")}
 
 
 def report_context(snapshot: dict[str, Any], *, chart_width: int = 640, chart_height: int = 180) -> dict[str, Any]:

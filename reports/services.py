@@ -174,7 +174,10 @@ def create_report(*, organisation: Organisation, agents: Sequence[Agent], window
     if baseline is not None and baseline.organisation_id != organisation.id:
         raise ReportError("baseline", "no such baseline")
     chosen = _clean_sections(sections, baseline)
-    snapshot = build_snapshot(organisation, agents, span=span, sections=chosen, baseline=baseline)
+    try:
+        snapshot = build_snapshot(organisation, agents, span=span, sections=chosen, baseline=baseline)
+    except windows.WindowsOverlap as exc:  # a baseline section never compares a window with itself
+        raise ReportError("baseline", str(exc)) from None
     names = [a.name for a in agents]
     with transaction.atomic():
         report = Report.objects.create(

@@ -432,31 +432,27 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return OK
 
 
+def _moment(value: Any) -> str:
+    return str(value or "")[:16].replace("T", " ")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     client = _client(args)
-    result = client.get("/api/v1/compare", baseline=args.baseline, current=args.current)
-    agent = result.get("agent", "") if isinstance(result, dict) else ""
-    lines = [f"Compare {agent}: baseline {args.baseline} → {args.current}"]
-    metrics = result.get("metrics") if isinstance(result, dict) else None
+    result = client.get("/api/v1/compare", baseline=args.baseline, current=args.current, agent=args.agent)
+    baseline, current = result.get("baseline") or {}, result.get("current") or {}
+    lines = [f"{result.get('agent', '')}: baseline “{baseline.get('name', args.baseline)}” "
+             f"({_moment(baseline.get('start'))} → {_moment(baseline.get('end'))} UTC) against {args.current} "
+             f"({_moment(current.get('start'))} → {_moment(current.get('end'))} UTC)"]
     worse = []
-    for metric in metrics or []:
-        if not isinstance(metric, dict):
-            continue
-        mark = "" if metric.get("delta") is None else ("↑" if metric.get("better") else "↓")
-        note = " (significant)" if metric.get("significant") else ""
-        lines.append(f"  {mark or ' '} {metric.get('metric', '?'):<22} {_num(metric.get('before')):>10} → "
-                     f"{_num(metric.get('after')):<10} Δ {_num(metric.get('delta'))}{note}")
+    for metric in result.get("metrics") or []:
+        shown = metric.get("display") or {}  # written by the server, as on the compare page
+        lines.append(f"  {shown.get('label', ''):<18} {shown.get('before', ''):>10} → {shown.get('after', ''):<10} "
+                     f"{shown.get('arrow') or ' '} {shown.get('delta', ''):<12} {shown.get('verdict', '')}")
         if metric.get("significant") and metric.get("better") is False:
-            worse.append(metric.get("metric"))
-    lines.append("✗ significantly worse: " + ", ".join(map(str, worse)) if worse else "✓ no significant regression")
+            worse.append(shown.get("label", ""))
+    lines.append("✗ significantly worse: " + ", ".join(worse) if worse else "✓ no significant regression")
     _emit(args, result, lines)
     return FOUND_PROBLEMS if worse else OK
-
-
-def _num(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "—" if value is None else str(value)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -590,8 +586,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_scenarios)
 
     p = sub.add_parser("compare", parents=[common], help="compare a baseline with the current runs")
-    p.add_argument("--baseline", required=True)
-    p.add_argument("--current", required=True)
+    p.add_argument("--baseline", required=True, help="the baseline's name (or id)")
+    p.add_argument("--current", required=True, help="a window (7d) or another baseline's name (or id)")
+    p.add_argument("--agent", help="the agent, when several agents have a baseline of that name")
     p.set_defaults(run=cmd_compare)
 
     p = sub.add_parser("report", parents=[common], help="make a shareable report (and its PDF)")

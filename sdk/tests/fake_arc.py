@@ -173,9 +173,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"agent": "bot", "baseline": {"id": query.get("baseline")},
                              "current": {"start": None, "end": None},
                              "metrics": [{"metric": "reliability", "before": 0.8, "after": 0.9, "delta": 0.1,
-                                          "p_value": 0.01, "significant": True, "better": True},
-                                         {"metric": "latency_mean_ms", "before": 2100.0, "after": 1800.0,
-                                          "delta": -300.0, "p_value": 0.2, "significant": False, "better": True}]})
+                                          "p_value": 0.01, "significant": True, "better": True,
+                                          "display": {"label": "Reliability", "before": "80.0%", "after": "90.0%",
+                                                      "delta": "+10.0 pp", "arrow": "↑",
+                                                      "verdict": "significantly better"}},
+                                         {"metric": "latency_ms", "before": 2100.0, "after": 1800.0,
+                                          "delta": -300.0, "p_value": 0.2, "significant": False, "better": True,
+                                          "display": {"label": "Latency (mean)", "before": "2.1 s", "after": "1.8 s",
+                                                      "delta": "-300 ms", "arrow": "↓",
+                                                      "verdict": "no significant change"}}]})
         elif parts == ["patterns"]:
             self._send(200, {"next": None, "results": []})
         elif parts == ["reports", "rep-1", "pdf"]:

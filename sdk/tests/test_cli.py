@@ -159,7 +159,9 @@ def test_scenarios_without_failures_is_an_error(env, capsys):
 
 def test_compare_and_report_pdf(env, capsys, tmp_path):
     code, out, _ = run(capsys, "compare", "--baseline", "v1", "--current", "v2")
-    assert code == 0 and "reliability" in out and "(significant)" in out and "no significant regression" in out
+    assert code == 0 and "no significant regression" in out
+    assert "Reliability" in out and "80.0% → 90.0%" in out and "↑ +10.0 pp" in out and "significantly better" in out
+    assert "↓ -300 ms" in out  # the arrow says which way the figure moved, whichever way is better
     pdf = tmp_path / "out.pdf"
     code, out, _ = run(capsys, "report", "--agent", "bot", "--pdf", str(pdf))
     assert code == 0 and pdf.read_bytes().startswith(b"%PDF") and "share:" in out

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from tests.conftest import sample_trace
+from tests.firsthour.test_compare import baselines  # noqa: F401 - the fixture
 from tests.processes import ROOT, web_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -75,3 +76,16 @@ def test_upload_reports_every_problem_as_file_position_reason(acme, server, tmp_
         "missing.jsonl: No such file or directory",
     ]), done.stdout
     assert "✓ Uploaded 2 trace(s)" in done.stdout
+
+
+def test_compare_by_name_prints_labelled_figures_and_refuses_an_overlap(acme, acme_api, baselines):  # noqa: F811
+    with web_server(REDIS_URL="") as (base, _):
+        done = arc_eval("compare", "--baseline", "v1.0", "--current", "7d", key=acme.key, base=base)
+        refused = arc_eval("compare", "--baseline", "last-30-days", "--current", "7d", key=acme.key, base=base)
+    assert done.returncode == 0, done.stderr
+    lines = {line.split()[0]: line for line in done.stdout.splitlines()[1:] if line.startswith("  ")}
+    assert re.search(r"100\.0% → 77\.8%\s+↓ -22\.2 pp", lines["Reliability"]), done.stdout
+    assert re.search(r"\$0\.000100 → \$0\.000146\s+↑ \+\$0\.0000463", lines["Cost"]), done.stdout
+    assert done.stdout.startswith("support-bot: baseline “v1.0” (")
+    assert not re.search(r"\d[eE][-+]?\d|\b[a-z]+_[a-z_]+\b", done.stdout), done.stdout  # no 4.6e-05, no metric keys
+    assert refused.returncode == 1 and "the windows overlap" in refused.stderr
