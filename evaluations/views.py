@@ -23,7 +23,7 @@ from arcweb.tenancy import get_for_org_or_404, org_view
 from arcweb.windows import PAGE_WINDOWS, WindowsOverlap, window
 from traces import selectors as trace_selectors
 from traces.models import Agent, Trace
-from traces.presentation import pretty, waterfall
+from traces.presentation import pretty, shown, waterfall
 
 from . import feedback, figures, patterns, selectors, services
 from .engine.failures import TAXONOMY
@@ -53,7 +53,7 @@ def _run_context(request, trace: Trace, *, form: FeedbackForm | None = None, err
     costs = {str(c.get("span_id")): c.get("cost_usd") for c in cost.get("spans") or [] if isinstance(c, dict)}
     return {
         "nav": "traces", "trace": trace, "evaluation": evaluation, "details": details,
-        "spans": waterfall(trace, costs), "input": pretty(trace.input), "output": pretty(trace.output),
+        "spans": waterfall(trace, costs), "input": shown(trace.input), "output": shown(trace.output),
         "error": trace.error if isinstance(trace.error, dict) else None,
         "metadata": pretty(trace.metadata) if trace.metadata else "",
         "tags": [str(tag) for tag in trace.tags[:50]] if isinstance(trace.tags, list) else [],

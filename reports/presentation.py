@@ -109,7 +109,20 @@ def report_context(snapshot: dict[str, Any], *, chart_width: int = 640, chart_he
             "interval": f"{percent(headline.get('wilson_low'))} – {percent(headline.get('wilson_high'))}" if runs else DASH,
         },
         "agents": [_agent(e, chart_width=chart_width, chart_height=chart_height) for e in snapshot.get("agents", [])],
+        "headline_chart": _headline_chart(snapshot, chart_width=chart_width, chart_height=chart_height),
     }
+
+
+def _headline_chart(snapshot: dict[str, Any], *, chart_width: int, chart_height: int) -> str:
+    """The chart of what the headline covers: all the report's agents. A snapshot made before it kept that
+    series has one only when it covers one agent (that agent's); otherwise no chart rather than a wrong one."""
+    agents = snapshot.get("agents") or []
+    rows = snapshot.get("series") if "series" in snapshot else agents[0].get("series") if len(agents) == 1 else None
+    if rows is None:
+        return ""
+    series = [(_when(label) or label, value) for label, value, _ in rows]
+    return svg(charts.line_chart(series, width=chart_width, height=chart_height, y_label="Reliability %", y_max=100,
+                                 title=f"Reliability of {', '.join(a['name'] for a in agents)} per day"))
 
 
 def badge_figures(snapshot: dict[str, Any]) -> tuple[str, str | None]:

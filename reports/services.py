@@ -61,11 +61,14 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def _series(organisation: Organisation, agent: Agent, span: Window) -> list[list[Any]]:
-    """Reliability per day (per hour for windows up to two days): [bucket start ISO, percent or None, runs]."""
+def _series(organisation: Organisation, agents: Sequence[Agent], span: Window) -> list[list[Any]]:
+    """Reliability per day (per hour for windows up to two days) of these agents taken together:
+    [bucket start ISO, percent or None, runs]."""
     bucket = timedelta(hours=1) if span.span <= timedelta(days=2) else timedelta(days=1)
-    return [[b.start.isoformat(), b.reliability, b.runs]
-            for b in figures.series(organisation, [agent.id], span, bucket)[agent.id]]
+    per_agent = figures.series(organisation, [a.id for a in agents], span, bucket).values()
+    together = [figures.Bucket(same[0].start, runs=sum(b.runs for b in same),
+                               successes=sum(b.successes for b in same)) for same in zip(*per_agent, strict=True)]
+    return [[b.start.isoformat(), b.reliability, b.runs] for b in together]
 
 
 def _compliance(organisation: Organisation, agent: Agent, start: datetime, end: datetime) -> dict[str, Any]:
@@ -104,7 +107,7 @@ def agent_snapshot(organisation: Organisation, agent_figures: AgentFigures, *,
     entry: dict[str, Any] = {
         "name": agent.name,
         "figures": {k: v for k, v in agent_figures.as_dict().items() if k in FIGURES},
-        "series": _series(organisation, agent, span),
+        "series": _series(organisation, [agent], span),
         "compliance": _compliance(organisation, agent, span.start, span.end),
         "patterns": _patterns(organisation, agent),
     }
@@ -127,6 +130,7 @@ def build_snapshot(organisation: Organisation, agents: Sequence[Agent], *, span:
         "window": {"label": span.name, "start": span.start, "end": span.end},
         "sections": list(sections),
         "headline": figures.combined(agent_figures),
+        "series": _series(organisation, agents, span),  # the headline's chart: every agent of the report
         "agents": [agent_snapshot(organisation, f, baseline=baseline) for f in agent_figures],
     })
 

@@ -19,7 +19,7 @@ def test_trace_detail_shows_waterfall_evaluation_and_fixes(acme, runs):
     html = logged_in(acme.owner).get(f"/o/acme/traces/{bad.id}/").content.decode()
     assert 'class="bar kind-llm"' in html and 'class="bar kind-tool error"' in html
     assert 'style=' not in html  # the CSP forbids inline styles: bars are SVG attributes
-    assert '<span class="indent"></span>' in html  # the tool span is nested under the LLM span
+    assert 'class="span-row leaf depth-1"' in html  # the tool span is nested under the LLM span
     assert "gpt-4o-mini" in html and "500→40" in html
     assert "Score breakdown" in html and "Tool accuracy" in html and "Fixes" in html
     assert "TimeoutError" in html and "Generated test scenarios" in html
