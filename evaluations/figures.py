@@ -33,7 +33,7 @@ from .models import AgentHour, Evaluation, EvaluationStatus
 PASS_K_SAMPLE = 5000  # pass^k is estimated from the window's latest evaluated runs of the agent, at most this many
 CENT_FRACTIONS = Decimal("0.00000001")  # money is stored to 8 decimals
 HISTOGRAM_BUCKETS = len(LATENCY_EDGES_MS) + 1
-SUMMED = ("runs", "successes", "score_sum", "duration_ms_sum", "duration_ms_sq_sum", "llm_ms_sum", "tool_ms_sum",
+SUMMED = ("runs", "successes", "score_sum", "timed_runs", "duration_ms_sum", "duration_ms_sq_sum", "llm_ms_sum", "tool_ms_sum",
           "tool_calls", "tool_errors", "cost_usd_sum", "cost_usd_sq_sum", "priced_runs", "compliance_passed")
 # What the engine's rollup computes and an AgentFigures carries as it is.
 ENGINE_FIGURES = ("runs", "successes", "reliability", "wilson_low", "wilson_high", "grade", "mean_score", "pass_k",
@@ -228,6 +228,7 @@ class Bucket:
     successes: int = 0
     cost: Decimal = Decimal(0)
     priced: int = 0
+    timed: int = 0
     duration_ms: float = 0.0
 
     @property
@@ -240,7 +241,7 @@ class Bucket:
 
     @property
     def latency_s(self) -> float | None:
-        return round(self.duration_ms / self.runs / 1000, 3) if self.runs else None
+        return round(self.duration_ms / self.timed / 1000, 3) if self.timed else None
 
 
 def chart_bucket(window: Window) -> timedelta:
@@ -264,16 +265,17 @@ def series(organisation: Organisation, agent_ids: Sequence[Any], window: Window,
                                                            hour__lt=window.end)
     if daily:  # summed per day by the database: 31 rows per agent instead of 720
         rows = (hours.annotate(moment=TruncDay("hour")).values("agent_id", "moment")
-                .annotate(r=Sum("runs"), s=Sum("successes"), d=Sum("duration_ms_sum"), c=Sum("cost_usd_sum"),
-                          p=Sum("priced_runs"))
-                .values_list("agent_id", "moment", "r", "s", "d", "c", "p"))
+                .annotate(r=Sum("runs"), s=Sum("successes"), t=Sum("timed_runs"), d=Sum("duration_ms_sum"),
+                          c=Sum("cost_usd_sum"), p=Sum("priced_runs"))
+                .values_list("agent_id", "moment", "r", "s", "t", "d", "c", "p"))
     else:
-        rows = hours.values_list("agent_id", "hour", "runs", "successes", "duration_ms_sum", "cost_usd_sum",
-                                 "priced_runs")
-    for agent_id, moment, runs, successes, duration, cost, priced in rows:
+        rows = hours.values_list("agent_id", "hour", "runs", "successes", "timed_runs", "duration_ms_sum",
+                                 "cost_usd_sum", "priced_runs")
+    for agent_id, moment, runs, successes, timed, duration, cost, priced in rows:
         b = found[agent_id][min(int((moment - origin) / bucket), count - 1)]
         b.runs += runs
         b.successes += successes
+        b.timed += timed
         b.duration_ms += duration
         b.cost += cost
         b.priced += priced

@@ -85,6 +85,7 @@ class AgentHour(models.Model):
     runs = models.PositiveIntegerField(default=0)
     successes = models.PositiveIntegerField(default=0)
     score_sum = models.FloatField(default=0)
+    timed_runs = models.PositiveIntegerField(default=0, help_text="Runs with a recorded duration (the latency figures').")
     duration_ms_sum = models.FloatField(default=0)
     duration_ms_sq_sum = models.FloatField(default=0)
     llm_ms_sum = models.FloatField(default=0)

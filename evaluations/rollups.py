@@ -12,7 +12,7 @@ from arcweb.windows import hour_of  # noqa: F401  (the hour a run is counted in;
 from .engine.reliability import WindowCounts, latency_bucket
 from .models import AgentHour, Evaluation
 
-SUMMED = ("runs", "successes", "score_sum", "duration_ms_sum", "duration_ms_sq_sum", "llm_ms_sum", "tool_ms_sum",
+SUMMED = ("runs", "successes", "score_sum", "timed_runs", "duration_ms_sum", "duration_ms_sq_sum", "llm_ms_sum", "tool_ms_sum",
           "tool_calls", "tool_errors", "cost_usd_sum", "cost_usd_sq_sum", "priced_runs", "compliance_passed",
           "input_tokens", "output_tokens", "savings_usd_sum")
 
@@ -35,13 +35,11 @@ class RollupDeltas:
     def count(self, evaluation: Evaluation, sign: int) -> None:
         delta = self.deltas[(evaluation.organisation_id, evaluation.agent_id, evaluation.counted_in)]
         v = delta.values
-        duration = evaluation.duration_ms or 0.0
+        duration = evaluation.duration_ms
         cost = evaluation.cost_usd
         v["runs"] += sign
         v["successes"] += sign * bool(evaluation.verdict)
         v["score_sum"] += sign * (evaluation.score or 0.0)
-        v["duration_ms_sum"] += sign * duration
-        v["duration_ms_sq_sum"] += sign * duration * duration
         v["llm_ms_sum"] += sign * evaluation.llm_ms
         v["tool_ms_sum"] += sign * evaluation.tool_ms
         v["tool_calls"] += sign * evaluation.tool_calls
@@ -55,7 +53,11 @@ class RollupDeltas:
             v["cost_usd_sum"] += sign * cost
             v["cost_usd_sq_sum"] += sign * cost * cost
             v["priced_runs"] += sign
-        delta.histogram[latency_bucket(duration)] += sign
+        if duration is not None:  # a run that recorded no duration says nothing about latency
+            v["timed_runs"] += sign
+            v["duration_ms_sum"] += sign * duration
+            v["duration_ms_sq_sum"] += sign * duration * duration
+            delta.histogram[latency_bucket(duration)] += sign
 
     def flip_verdict(self, evaluation: Evaluation, before: bool | None, after: bool | None) -> None:
         if evaluation.counted_in is not None and bool(before) != bool(after):

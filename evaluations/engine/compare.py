@@ -48,7 +48,7 @@ def compare(before: WindowCounts, after: WindowCounts) -> list[dict[str, Any]]:
               float(after.cost_usd_sum), float(after.cost_usd_sq_sum), after.priced_runs),
         _proportion("tool_success", before.tool_calls - before.tool_errors, before.tool_calls,
                     after.tool_calls - after.tool_errors, after.tool_calls),
-        _mean("latency_ms", before.duration_ms_sum, before.duration_ms_sq_sum, before.runs,
-              after.duration_ms_sum, after.duration_ms_sq_sum, after.runs),
+        _mean("latency_ms", before.duration_ms_sum, before.duration_ms_sq_sum, before.timed_runs,
+              after.duration_ms_sum, after.duration_ms_sq_sum, after.timed_runs),
         _proportion("compliance_passed", before.compliance_passed, before.runs, after.compliance_passed, after.runs),
     ]

@@ -19,7 +19,7 @@ class RunEvaluation:
     success: bool
     score: float
     grade: str
-    duration_ms: float
+    duration_ms: float | None
     input_tokens: int
     output_tokens: int
     llm_calls: int

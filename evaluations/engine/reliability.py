@@ -142,12 +142,15 @@ def input_fingerprint(trace: Trace) -> str:
     return hashlib.sha256(payload).hexdigest()[:32]
 
 
-def time_split(trace: Trace) -> dict[str, float]:
-    """Milliseconds spent in model calls, in tool calls and in the agent's own code (the remainder)."""
+def time_split(trace: Trace) -> dict[str, float | None]:
+    """Milliseconds spent in model calls, in tool calls and in the agent's own code (the remainder); the total
+    is None when neither the run nor any of its spans recorded a duration (no latency, rather than 0 ms)."""
     llm = sum(s.duration_ms or 0.0 for s in trace.spans if s.kind == "llm")
     tool = sum(s.duration_ms or 0.0 for s in trace.spans if s.kind in ("tool", "retrieval"))
-    total = trace.duration_ms if trace.duration_ms is not None else max(llm + tool, 0.0)
-    return {"llm_ms": llm, "tool_ms": tool, "own_ms": max(total - llm - tool, 0.0), "total_ms": total}
+    total = trace.duration_ms
+    if total is None and any(s.duration_ms is not None for s in trace.spans):
+        total = llm + tool
+    return {"llm_ms": llm, "tool_ms": tool, "own_ms": max((total or 0.0) - llm - tool, 0.0), "total_ms": total}
 
 
 # --- an agent over a window: plain numbers in ------------------------------------------------------------
@@ -246,6 +249,7 @@ class WindowCounts:
     runs: int = 0
     successes: int = 0
     score_sum: float = 0.0
+    timed_runs: int = 0  # runs that recorded a duration: the latency figures are theirs
     duration_ms_sum: float = 0.0
     duration_ms_sq_sum: float = 0.0
     llm_ms_sum: float = 0.0
@@ -258,14 +262,12 @@ class WindowCounts:
     compliance_passed: int = 0
     latency_histogram: list[int] = field(default_factory=list)
 
-    def add(self, *, success: bool, score: float, duration_ms: float, llm_ms: float, tool_ms: float,
+    def add(self, *, success: bool, score: float, duration_ms: float | None, llm_ms: float, tool_ms: float,
             tool_calls: int, tool_errors: int, cost_usd: Decimal | None, compliance_passed: bool) -> None:
         """Fold one run in (the same arithmetic a SQL aggregate does)."""
         self.runs += 1
         self.successes += success
         self.score_sum += score
-        self.duration_ms_sum += duration_ms
-        self.duration_ms_sq_sum += duration_ms * duration_ms
         self.llm_ms_sum += llm_ms
         self.tool_ms_sum += tool_ms
         self.tool_calls += tool_calls
@@ -275,6 +277,11 @@ class WindowCounts:
             self.cost_usd_sq_sum += cost_usd * cost_usd
             self.priced_runs += 1
         self.compliance_passed += compliance_passed
+        if duration_ms is None:  # a run that recorded no duration says nothing about latency
+            return
+        self.timed_runs += 1
+        self.duration_ms_sum += duration_ms
+        self.duration_ms_sq_sum += duration_ms * duration_ms
         bucket = latency_bucket(duration_ms)
         if len(self.latency_histogram) <= bucket:
             self.latency_histogram.extend([0] * (bucket + 1 - len(self.latency_histogram)))
@@ -304,7 +311,7 @@ def rollup(current: WindowCounts, previous: WindowCounts | None = None,
         "trend": trend(previous.successes, previous.runs, current.successes, n) if previous and previous.runs else None,
         "latency_p50_ms": histogram_percentile(current.latency_histogram, 50),
         "latency_p95_ms": histogram_percentile(current.latency_histogram, 95),
-        "latency_mean_ms": round(current.duration_ms_sum / n, 1) if n else None,
+        "latency_mean_ms": round(current.duration_ms_sum / current.timed_runs, 1) if current.timed_runs else None,
         "time_split": {"llm": round(current.llm_ms_sum / total_ms, 4), "tool": round(current.tool_ms_sum / total_ms, 4),
                        "own": round(own / total_ms, 4)},
         "tool_success": round(1 - current.tool_errors / current.tool_calls, 4) if current.tool_calls else None,
