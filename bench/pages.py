@@ -18,6 +18,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from arcweb.models import Organisation  # noqa: E402
 from arcweb.services import create_organisation, get_or_create_user  # noqa: E402
@@ -130,11 +132,11 @@ def generate(organisation: Organisation, agents: list[Agent], runs: int, *, seed
         histogram = ", ".join(f"sum((width_bucket(duration_ms, {edges}) = {i})::int)" for i in range(len(LATENCY_EDGES_MS) + 1))
         cursor.execute(f"""
             INSERT INTO evaluations_agenthour (organisation_id, agent_id, hour, runs, successes, score_sum,
-                duration_ms_sum, duration_ms_sq_sum, llm_ms_sum, tool_ms_sum, tool_calls, tool_errors, cost_usd_sum,
+                timed_runs, duration_ms_sum, duration_ms_sq_sum, llm_ms_sum, tool_ms_sum, tool_calls, tool_errors, cost_usd_sum,
                 cost_usd_sq_sum, priced_runs, compliance_passed, input_tokens, output_tokens, savings_usd_sum,
                 latency_histogram)
             SELECT organisation_id, agent_id, counted_in, count(*), sum(success::int), sum(score),
-                sum(duration_ms), sum(duration_ms * duration_ms), sum(llm_ms), sum(tool_ms), sum(tool_calls),
+                count(duration_ms), sum(duration_ms), sum(duration_ms * duration_ms), sum(llm_ms), sum(tool_ms), sum(tool_calls),
                 sum(tool_errors), sum(cost_usd), sum(cost_usd * cost_usd), count(cost_usd), sum(compliance_passed::int),
                 sum(input_tokens), sum(output_tokens), coalesce(sum(savings_usd), 0),
                 jsonb_build_array({histogram})
@@ -191,10 +193,12 @@ def main() -> None:
     client.force_login(get_or_create_user("bench@bench-pages.test"))
     slug = organisation.slug
     agent = Agent.objects.get(organisation=organisation, name="support-bot")
-    filters = trace_selectors.ExplorerFilters()
-    cursor = None
+    cursor = cost_cursor = None
     for _ in range(49):
-        _, cursor = trace_selectors.explore_traces(organisation, filters, cursor=cursor)
+        _, cursor = trace_selectors.explore_traces(organisation, trace_selectors.ExplorerFilters(), cursor=cursor)
+        _, cost_cursor = trace_selectors.explore_traces(organisation, trace_selectors.ExplorerFilters(sort="cost"),
+                                                        cursor=cost_cursor)
+    yesterday = (timezone.now() - timedelta(days=1)).date().isoformat()
     newest = Trace.objects.for_org(organisation).order_by("-started_at").values_list("id", flat=True).first()
     in_session = Trace.objects.for_org(organisation).exclude(session_id="").values_list("id", flat=True).first()
     pages = [
@@ -209,6 +213,12 @@ def main() -> None:
         ("explorer, text in no run", f"/o/{slug}/traces/?q=refund+policy"),
         ("explorer, runs of one session (10)", f"/o/{slug}/traces/?session_of={in_session}"),
         ("explorer, runs of one user (50)", f"/o/{slug}/traces/?user_of={in_session}"),
+        ("explorer, by cost, largest first", f"/o/{slug}/traces/?sort=-cost"),
+        ("explorer, by cost, smallest first, 50th page", f"/o/{slug}/traces/?sort=cost&cursor={cost_cursor}"),
+        ("explorer, by tokens, largest first", f"/o/{slug}/traces/?sort=-tokens"),
+        ("explorer, by duration, longest first", f"/o/{slug}/traces/?sort=-duration"),
+        ("explorer, failures of one agent by cost", f"/o/{slug}/traces/?sort=-cost&agent={agent.id}&outcome=failure"),
+        ("explorer, last 24h by duration", f"/o/{slug}/traces/?sort=-duration&since={yesterday}"),
         ("sessions (7d, 26k active)", f"/o/{slug}/sessions/"),
         ("users (7d, 20k active)", f"/o/{slug}/users/"),
         ("trace detail", f"/o/{slug}/traces/{newest}/"),

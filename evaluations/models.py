@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 from arcweb.models import Organisation
@@ -65,6 +66,10 @@ class Evaluation(models.Model):
             models.Index(fields=["organisation", "agent", "-started_at"], name="eval_org_agent_started"),
             models.Index(fields=["organisation", "enqueued_at"], name="eval_pending",
                          condition=models.Q(status="pending")),
+            # The explorer sorted by cost or by tokens (either way: the index is read forwards or backwards).
+            models.Index(fields=["organisation", "cost_usd", "trace"], name="eval_org_cost",
+                         condition=models.Q(cost_usd__isnull=False)),
+            models.Index(F("organisation"), F("input_tokens") + F("output_tokens"), F("trace"), name="eval_org_tokens"),
         ]
 
     def __str__(self) -> str:

@@ -65,6 +65,9 @@ class Trace(models.Model):
                          condition=~models.Q(session_id="")),
             models.Index(fields=["organisation", "user_id", "-started_at"], name="trace_org_user",
                          condition=~models.Q(user_id="")),
+            # The explorer sorted by duration (either way: the index is read forwards or backwards).
+            models.Index(fields=["organisation", "duration_ms", "id"], name="trace_org_duration",
+                         condition=models.Q(duration_ms__isnull=False)),
         ]
 
     def __str__(self) -> str:

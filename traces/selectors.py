@@ -8,10 +8,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, Count, Max, Min, Q, QuerySet, Subquery, Sum, TextField
+from django.db.models import CharField, Count, F, Max, Min, Q, QuerySet, Subquery, Sum, TextField
 from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.utils import timezone
@@ -78,6 +79,41 @@ OUTCOMES = ("success", "failure", "pending")
 SEARCH_MIN_CHARS = 3
 
 
+def _aware(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+
+def _finite(text: str) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def _finite_float(text: str) -> float:
+    return float(_finite(text))  # a float, not a Decimal: compared with a float column, it keeps the index usable
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A column the explorer sorts by: the value, how a cursor's text becomes one again, and whether the
+    evaluation's own index serves it (cost and tokens are the evaluation's; time and duration the trace's)."""
+
+    value: Any
+    parse: Any
+    on_evaluation: bool = False
+
+
+SORTS = {
+    "started": Sort(F("started_at"), _aware),
+    "duration": Sort(F("duration_ms"), _finite_float),
+    "cost": Sort(F("evaluation__cost_usd"), _finite, on_evaluation=True),
+    "tokens": Sort(F("evaluation__input_tokens") + F("evaluation__output_tokens"), int, on_evaluation=True),
+}
+DEFAULT_SORT = "-started"
+
+
 @dataclass(frozen=True)
 class ExplorerFilters:
     """The explorer's filters, already validated: an unknown value is dropped, never an error page."""
@@ -95,6 +131,7 @@ class ExplorerFilters:
     # Runs sharing the session / user of the run with this id: ids go in URLs, never the client's values.
     session_of: str = ""
     user_of: str = ""
+    sort: str = DEFAULT_SORT
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> ExplorerFilters:
@@ -113,7 +150,16 @@ class ExplorerFilters:
                    category=(params.get("category") or "")[:40], compliance=params.get("compliance") == "1",
                    since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200],
                    tag=(params.get("tag") or "").strip()[:200],
-                   session_of=uuid_text(params.get("session_of")), user_of=uuid_text(params.get("user_of")))
+                   session_of=uuid_text(params.get("session_of")), user_of=uuid_text(params.get("user_of")),
+                   sort=sort if (sort := params.get("sort", "")).lstrip("-") in SORTS else DEFAULT_SORT)
+
+    @property
+    def sort_column(self) -> Sort:
+        return SORTS[self.sort.lstrip("-")]
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
 
     @property
     def search(self) -> str:
@@ -153,29 +199,32 @@ def _moment(raw: str):
         return None
 
 
-def encode_cursor(started_at: datetime, pk) -> str:
-    raw = f"{started_at.isoformat()}|{pk}".encode()
+def encode_cursor(value: Any, pk) -> str:
+    raw = f"{value.isoformat() if isinstance(value, datetime) else value}|{pk}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+def decode_cursor(cursor: str | None, sort: Sort) -> tuple[Any, uuid.UUID] | None:
+    """The position a cursor holds (the sorted value and the id), None when it is not one of this sort."""
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.split("|", 1)
-        parsed = datetime.fromisoformat(moment)
-        return (parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)), uuid.UUID(pk)
-    except (ValueError, UnicodeDecodeError):
+        value, pk = raw.split("|", 1)
+        return sort.parse(value), uuid.UUID(pk)
+    except (ValueError, ArithmeticError, UnicodeDecodeError):
         return None
 
 
 def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, cursor: str | None = None,
                    limit: int = EXPLORER_PAGE) -> tuple[list[Trace], str | None]:
-    """One page of traces, newest first, and the cursor of the next page (None on the last one).
+    """One page of traces in the filters' order (newest first by default), and the cursor of the next page
+    (None on the last one).
 
-    Keyset pagination on (started_at, id): page 50 costs what page 1 costs, since the index on
-    (organisation, -started_at) is entered at the cursor instead of counting past earlier rows.
+    Keyset pagination on (sorted value, id): page 50 costs what page 1 costs, since the index that leads with
+    the organisation and the sorted value (`trace_org_started`, `trace_org_duration`, `eval_org_cost`,
+    `eval_org_tokens`) is entered at the cursor instead of counting past earlier rows. Sorted by a value,
+    runs without one (no duration, not priced) are left out.
     """
     queryset = traces_with_evaluation().for_org(organisation).defer(
         "spans", "metadata", "error", "evaluation__details", "input", "output")
@@ -211,14 +260,20 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
             # `<> ''` lets PostgreSQL use the partial index; an unknown run (or another organisation's) matches none.
             shared = Trace.objects.for_org(organisation).filter(id=run_id).values(field)[:1]
             queryset = queryset.exclude(**{field: ""}).filter(**{field: Subquery(shared)})
-    position = decode_cursor(cursor)
+    column = filters.sort_column
+    queryset = queryset.annotate(sorted_by=column.value).filter(sorted_by__isnull=False)
+    if column.on_evaluation:  # the evaluation's index leads with its own organisation column
+        queryset = queryset.filter(evaluation__organisation=organisation)
+    position = decode_cursor(cursor, column)
     if position is not None:
-        moment, pk = position
-        # The redundant `started_at <= moment` bounds the index range; the OR only breaks ties.
-        queryset = queryset.filter(started_at__lte=moment).filter(
-            Q(started_at__lt=moment) | Q(started_at=moment, id__lt=pk))
-    rows = list(queryset.order_by("-started_at", "-id")[: limit + 1])
-    following = encode_cursor(rows[limit - 1].started_at, rows[limit - 1].id) if len(rows) > limit else None
+        value, pk = position
+        # The redundant bound on the value keeps the index range tight; the OR only breaks ties.
+        before = "lt" if filters.descending else "gt"
+        queryset = queryset.filter(**{f"sorted_by__{before}e": value}).filter(
+            Q(**{f"sorted_by__{before}": value}) | Q(sorted_by=value, **{f"id__{before}": pk}))
+    order = ("-sorted_by", "-id") if filters.descending else ("sorted_by", "id")
+    rows = list(queryset.order_by(*order)[: limit + 1])
+    following = encode_cursor(rows[limit - 1].sorted_by, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], following
 
 

@@ -28,6 +28,7 @@ def trace_list(request):
         params["cursor"] = next_cursor
     context = {
         "nav": "traces", "rows": rows, "filters": filters, "next_query": params.urlencode() if next_cursor else "",
+        "sort_queries": _sort_queries(request.GET, filters),
         "is_first_page": not request.GET.get("cursor"), "first_query": first_query, "grades": [letter for _, letter in GRADES],
         "categories": sorted(TAXONOMY), "frameworks": FRAMEWORK_NAMES,
         "agents": selectors.explorer_choices(organisation)["agents"], "search_min_chars": selectors.SEARCH_MIN_CHARS,
@@ -36,6 +37,19 @@ def trace_list(request):
     if request.htmx and request.GET.get("more"):
         return render(request, "traces/list.html#rows", context)
     return render(request, "traces/list.html#results" if request.htmx else "traces/list.html", context)
+
+
+def _sort_queries(query, filters: selectors.ExplorerFilters) -> dict[str, str]:
+    """Per sortable column, the query that sorts by it: largest (or newest) first, the other way round when
+    it is already the sort. The filters stay; the page starts again from the top."""
+    queries = {}
+    for column in selectors.SORTS:
+        params = query.copy()
+        for name in ("cursor", "more"):
+            params.pop(name, None)
+        params["sort"] = column if filters.sort == f"-{column}" else f"-{column}"
+        queries[column] = params.urlencode()
+    return queries
 
 
 @org_view()
