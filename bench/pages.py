@@ -41,6 +41,7 @@ from arcweb.models import Organisation  # noqa: E402
 from arcweb.services import create_organisation, get_or_create_user  # noqa: E402
 from evaluations.engine.reliability import LATENCY_EDGES_MS  # noqa: E402
 from traces import selectors as trace_selectors  # noqa: E402
+from traces.ingest import ingest_traces  # noqa: E402
 from traces.models import Agent, Trace  # noqa: E402
 
 AGENTS = ["support-bot", "research-agent", "finance-analyst", "crew-writer", "triage", "sql-helper",
@@ -157,6 +158,22 @@ def generate(organisation: Organisation, agents: list[Agent], runs: int, *, seed
         cursor.execute("ANALYZE traces_trace; ANALYZE evaluations_evaluation; ANALYZE evaluations_agenthour")
 
 
+def long_trace(organisation: Organisation) -> Trace:
+    """One run of 1,000 spans (a tree 3 levels deep, message lists in every span): the trace page's worst case."""
+    spans = [{"span_id": "root", "kind": "agent", "name": "plan", "duration_ms": 60_000}]
+    for i in range(999):
+        parent = "root" if i % 10 == 0 else f"s{i - i % 10}"
+        spans.append({"span_id": f"s{i}", "parent_id": parent, "kind": "llm" if i % 2 else "tool", "name": f"step-{i}",
+                      "duration_ms": 10 + i, "model": "gpt-4o-mini", "usage": {"input_tokens": 100, "output_tokens": 20},
+                      "input": {"messages": [{"role": "user", "content": f"question {i}"},
+                                             {"role": "assistant", "content": f"answer {i}"}]},
+                      "output": {"role": "assistant", "content": f"done {i}"}})
+    ingest_traces(organisation=organisation, payloads=[{"trace_id": "bench-long", "agent_id": "support-bot",
+                                                        "input": {"q": "plan"}, "output": {"a": "done"},
+                                                        "duration_ms": 61_000, "spans": spans}])
+    return Trace.objects.for_org(organisation).get(trace_id="bench-long")
+
+
 def measure(client: Client, path: str, requests: int) -> dict:
     client.get(path)  # warm caches and connections
     times, queries = [], 0
@@ -199,6 +216,7 @@ def main() -> None:
         _, cost_cursor = trace_selectors.explore_traces(organisation, trace_selectors.ExplorerFilters(sort="cost"),
                                                         cursor=cost_cursor)
     yesterday = (timezone.now() - timedelta(days=1)).date().isoformat()
+    long = long_trace(organisation)
     newest = Trace.objects.for_org(organisation).order_by("-started_at").values_list("id", flat=True).first()
     in_session = Trace.objects.for_org(organisation).exclude(session_id="").values_list("id", flat=True).first()
     pages = [
@@ -222,6 +240,8 @@ def main() -> None:
         ("sessions (7d, 26k active)", f"/o/{slug}/sessions/"),
         ("users (7d, 20k active)", f"/o/{slug}/users/"),
         ("trace detail", f"/o/{slug}/traces/{newest}/"),
+        ("trace detail, 1,000 spans", f"/o/{slug}/traces/{long.id}/"),
+        ("trace detail, 1,000 spans, one picked", f"/o/{slug}/traces/{long.id}/?span=500"),
     ]
     print(f"\n{runs:,} runs in the measured organisation, {total:,} in the database; "
           f"{args.requests} requests per page, in-process Django test Client\n")

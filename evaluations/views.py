@@ -23,7 +23,7 @@ from arcweb.tenancy import get_for_org_or_404, org_view
 from arcweb.windows import PAGE_WINDOWS, WindowsOverlap, window
 from traces import selectors as trace_selectors
 from traces.models import Agent, Trace
-from traces.presentation import pretty, shown, waterfall
+from traces.presentation import pretty, shown, span_detail, waterfall
 
 from . import feedback, figures, patterns, selectors, services
 from .engine.failures import TAXONOMY
@@ -51,9 +51,11 @@ def _run_context(request, trace: Trace, *, form: FeedbackForm | None = None, err
     details = evaluation.details if evaluation is not None and isinstance(evaluation.details, dict) else {}
     cost = details.get("cost") or {}
     costs = {str(c.get("span_id")): c.get("cost_usd") for c in cost.get("spans") or [] if isinstance(c, dict)}
+    spans = waterfall(trace, costs)
     return {
         "nav": "traces", "trace": trace, "evaluation": evaluation, "details": details,
-        "spans": waterfall(trace, costs), "input": shown(trace.input), "output": shown(trace.output),
+        "spans": spans, "picked": span_detail(trace, spans, request.GET.get("span")),
+        "input": shown(trace.input), "output": shown(trace.output),
         "error": trace.error if isinstance(trace.error, dict) else None,
         "metadata": pretty(trace.metadata) if trace.metadata else "",
         "tags": [str(tag) for tag in trace.tags[:50]] if isinstance(trace.tags, list) else [],
@@ -67,8 +69,11 @@ def _trace(request, trace_id) -> Trace:
 
 
 @org_view()
+@vary_on_headers("HX-Request")
 def trace_detail(request, trace_id):
-    return render(request, "traces/detail.html", _run_context(request, _trace(request, trace_id)))
+    context = _run_context(request, _trace(request, trace_id))
+    partial = request.htmx and request.GET.get("span")  # a span picked in the tree: its detail only
+    return render(request, "traces/_spans.html#span-panel" if partial else "traces/detail.html", context)
 
 
 @require_POST

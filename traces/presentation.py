@@ -1,5 +1,5 @@
 """A stored trace made readable: its values as indented text (and message lists as a chat), its spans as a
-collapsible tree with their timing bars.
+collapsible tree with their timing bars, and the detail of the span picked.
 
 Trace content is untrusted: these return plain text and numbers, and the templates autoescape them.
 """
@@ -150,8 +150,20 @@ def waterfall(trace, costs: dict[str, str]) -> list[dict[str, Any]]:
             "closes": range(0 if parent else depth - following), "offset_ms": offset, "duration_ms": duration,
             "x": round(1000 * offset / total, 1), "w": round(max(1000 * duration / total, 3), 1),
             "model": s.get("model") or "", "provider": s.get("provider") or "", "usage": usage,
-            "cost": costs.get(str(s.get("span_id"))), "error": error,
-            "input": shown(s.get("input")), "output": shown(s.get("output")),
-            "attributes": pretty(s.get("attributes")) if s.get("attributes") else "",
+            "cost": costs.get(str(s.get("span_id"))), "error": error, "index": i,
         })
     return rows
+
+
+def span_detail(trace, rows: list[dict[str, Any]], picked: Any) -> dict[str, Any] | None:
+    """The row of span number `picked` (1-based, in tree order) with its input, output and attributes made
+    readable — only for the span picked, so a run of thousands of spans stays a light page."""
+    try:
+        row = rows[int(picked) - 1] if 0 < int(picked) <= len(rows) else None
+    except (TypeError, ValueError):
+        return None
+    if row is None:
+        return None
+    span = [s for s in (trace.spans or []) if isinstance(s, dict)][row["index"]]
+    return {**row, "input": shown(span.get("input")), "output": shown(span.get("output")),
+            "attributes": pretty(span.get("attributes")) if span.get("attributes") else ""}

@@ -502,6 +502,7 @@ def _figure_line(row: dict[str, Any]) -> str:
         return "no runs in the window"
     return (f"reliability {shown.get('reliability', '—')} (grade {shown.get('grade', '—')}) · "
             f"pass^k {shown.get('pass_k_best', '—')} · cost/run {shown.get('cost_per_run', '—')} · "
+            f"tools {shown.get('tool_success', '—')} · p95 {shown.get('latency_p95', '—')} · "
             f"{shown.get('runs', row.get('runs'))} runs")
 
 

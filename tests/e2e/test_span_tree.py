@@ -49,10 +49,12 @@ def test_collapse_a_span_open_its_detail_and_read_the_chat(transactional_db, acm
         page.locator("summary.span-row", has_text="answer").click()
         assert lookup.is_visible()
 
-        detail = page.locator(".span-panel section.span-detail", has_text="gpt-4o-mini")
-        assert not detail.is_visible()
+        assert page.locator("#span-panel").inner_text().startswith("Pick a span")
+        page.evaluate("window.__same_page = true")
         tree.get_by_role("link", name="answer").click()
-        assert detail.is_visible() and page.locator(".span-hint").is_hidden()
+        detail = page.locator("#span-panel section.span-detail", has_text="gpt-4o-mini")
+        detail.wait_for()
+        assert page.evaluate("window.__same_page") is True and page.url.endswith("?span=2")  # swapped, not loaded
         assert detail.locator(".msg-user").inner_text().endswith("<script>window.__pwned = 1</script>")
         page.screenshot(path=str(ARTIFACTS / "span-tree-detail.png"), full_page=True)
         assert page.evaluate("window.__pwned") is None and not problems, problems

@@ -89,3 +89,14 @@ def test_compare_by_name_prints_labelled_figures_and_refuses_an_overlap(acme, ac
     assert done.stdout.startswith("support-bot: baseline “v1.0” (")
     assert not re.search(r"\d[eE][-+]?\d|\b[a-z]+_[a-z_]+\b", done.stdout), done.stdout  # no 4.6e-05, no metric keys
     assert refused.returncode == 1 and "the windows overlap" in refused.stderr
+
+
+def test_agents_prints_the_overviews_figures_as_the_server_writes_them(acme, acme_api, server):
+    done = arc_eval("agents", key=acme.key, base=server)
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.strip().startswith("support-bot:"))
+    shown = acme_api.get("/api/v1/agents").json()["results"][0]["display"]
+    for label, key in (("reliability", "reliability"), ("grade", "grade"), ("pass^k", "pass_k_best"),
+                       ("cost/run", "cost_per_run"), ("tools", "tool_success"), ("p95", "latency_p95")):
+        assert f"{label} {shown[key]}" in line, (label, line)
+    assert line.endswith("3 runs")

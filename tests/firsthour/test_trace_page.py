@@ -30,12 +30,21 @@ NESTED = {
 
 
 @pytest.fixture
-def page(acme, acme_api) -> Element:
+def browser(acme, acme_api) -> Client:
     assert acme_api.post("/api/v1/traces", NESTED).status_code == 202
-    browser = Client()
-    browser.force_login(acme.owner)
-    trace = Trace.objects.get(organisation=acme.organisation, trace_id="tree")
-    return parse(browser.get(f"/o/acme/traces/{trace.id}/").content.decode())
+    client = Client()
+    client.force_login(acme.owner)
+    return client
+
+
+@pytest.fixture
+def path(acme, browser) -> str:
+    return f"/o/acme/traces/{Trace.objects.get(organisation=acme.organisation, trace_id='tree').id}/"
+
+
+@pytest.fixture
+def page(browser, path) -> Element:
+    return parse(browser.get(path).content.decode())
 
 
 def span_node(page: Element, name: str) -> Element:
@@ -53,13 +62,19 @@ def test_spans_nest_under_their_parents_in_collapsible_nodes(page):
     assert inside_answer == ["answer", "lookup"]  # notify is route's child, not answer's
 
 
-def test_each_span_links_to_its_detail_in_the_side_panel(page):
-    panel = page.find("aside", class_="span-panel")
+def test_each_span_opens_its_detail_beside_the_tree(page, browser, path):
+    assert "Pick a span" in page.find(id="span-panel").text
     for link in page.find(id="spans").find_all("a", class_="span-link"):
-        detail = panel.find("section", id=link.attrs["href"].removeprefix("#"))
-        assert link.text in detail.find("h3").text
-    answer = next(s for s in panel.find_all("section") if "answer" in s.find("h3").text)
+        query = link.attrs["hx-get"]
+        assert link.attrs["href"].startswith(query)  # the same detail on a page load, without script
+        panel = parse(browser.get(path + query, HTTP_HX_REQUEST="true").content.decode())
+        assert [e.tag for e in panel.children if not isinstance(e, str)] == ["aside"]  # the panel alone
+        assert link.text in panel.find("h3").text
+    answer = parse(browser.get(path + "?span=2").content.decode()).find(id="span-panel")
     assert "gpt-4o-mini" in answer.text and "300 in · 60 out" in answer.text
+    assert [m.text for m in answer.find_all(class_="msg-role")] == ["system", "user", "assistant"]
+    for wrong in ("0", "99", "x", "-1"):
+        assert "Pick a span" in parse(browser.get(f"{path}?span={wrong}").content.decode()).find(id="span-panel").text
 
 
 def test_message_lists_read_as_a_chat_with_the_text_escaped(page):
