@@ -14,7 +14,7 @@ from tests.routes import PARAM, fill, routes
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_PREFIXES = ("r/", "invitations/", "accounts/")  # token URLs: unguessable, not organisation-scoped
+PUBLIC_PREFIXES = ("r/", "invitations/", "accounts/", "sdk/")  # token URLs, the SDK wheel: not organisation-scoped
 
 
 def object_routes() -> list[str]:

@@ -66,14 +66,14 @@ def test_upload_debug_improve_scenarios_and_report(server, acme, tmp_path):
 
 def test_compare_against_a_baseline(server, acme, acme_api, tmp_path):
     acme_api.post("/api/v1/traces", [sample_trace(f"c{i}") for i in range(4)])
-    request = urllib.request.Request(f"{server}/api/v1/baselines", method="POST",
-                                     data=json.dumps({"agent": "support-bot", "name": "v1", "window": "7d"}).encode(),
+    before = {"agent": "support-bot", "name": "v1", "start": "2026-01-01T00:00:00Z", "end": "2026-01-08T00:00:00Z"}
+    request = urllib.request.Request(f"{server}/api/v1/baselines", method="POST", data=json.dumps(before).encode(),
                                      headers={"Authorization": f"Bearer {acme.key}",
                                               "Content-Type": "application/json"})
     baseline = json.loads(urllib.request.urlopen(request, timeout=30).read())["id"]
     result = cli(server, acme.key, "compare", "--baseline", baseline, "--current", "7d", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "reliability" in result.stdout and "no significant regression" in result.stdout
+    assert "Reliability" in result.stdout and "no significant regression" in result.stdout
 
 
 def test_clear_errors_for_a_bad_key_and_an_unreachable_server(server, acme, tmp_path):
