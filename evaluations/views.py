@@ -52,11 +52,7 @@ MAX_SKIPPED = 50
 # --- labelling queue ---------------------------------------------------------------------------
 
 def _queue_filters(params) -> dict[str, Any]:
-    skipped = []
-    for raw in (params.get("skip") or "").split(",")[:MAX_SKIPPED]:
-        raw = raw.strip()
-        if len(raw) == 36:
-            skipped.append(raw)
+    skipped = [run for run in map(_uuid_text, (params.get("skip") or "").split(",")[:MAX_SKIPPED]) if run]
     assigned = params.get("assigned", "")
     auto = params.get("auto", "")
     return {"agent": _uuid_text(params.get("agent")), "assigned": assigned if assigned in ("me", "unassigned") else "",
