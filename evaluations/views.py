@@ -202,9 +202,14 @@ def _label_rows(request):
                "labelled_at": fb.created_at.isoformat()}
 
 
+# What a spreadsheet may read as the start of a formula, once it has skipped leading blanks and line breaks
+# (the full-width forms too: some spreadsheets fold them to ASCII).
+FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+
+
 def _csv_cell(value: Any) -> Any:
-    # A cell that starts like a formula is quoted, so a spreadsheet shows it instead of running it.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A cell that could start a formula is prefixed with ', so a spreadsheet shows it instead of running it."""
+    if isinstance(value, str) and (value[:1] in ("\t", "\r", "\n") or value.lstrip()[:1] in FORMULA_STARTS):
         return "'" + value
     return "" if value is None else value
 
