@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -27,6 +28,10 @@ from evaluations.tasks import publish
 
 from .models import Agent
 from .models import Trace as TraceRow
+
+# A client's clock may run ahead of ours, but a run cannot have started tomorrow: a start further ahead than this
+# is refused, so no trace can put itself first in the lists for long (docs/trace-format.md).
+MAX_CLOCK_AHEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +73,10 @@ def ingest_traces(*, organisation: Organisation, payloads: Iterable[Any], merge_
     in several requests), spans arriving for a stored trace are merged into it and it is evaluated again."""
     result = IngestResult()
     valid: list[tuple[int, Trace]] = []
+    latest_start = timezone.now() + MAX_CLOCK_AHEAD
     for index, payload in enumerate(payloads):
         try:
-            valid.append((index, without_nul(to_trace(payload))))
+            valid.append((index, not_in_the_future(without_nul(to_trace(payload)), latest_start)))
         except InvalidTrace as exc:
             result.rejected.append(Rejected(index, exc.field, exc.reason))
     if valid:
@@ -78,6 +84,13 @@ def ingest_traces(*, organisation: Organisation, payloads: Iterable[Any], merge_
             valid = [(index, mask_trace(trace)) for index, trace in valid]
         result.accepted = _store(organisation, valid, merge_spans)
     return result
+
+
+def not_in_the_future(trace: Trace, latest_start: datetime) -> Trace:
+    if trace.started_at is not None and trace.started_at > latest_start:
+        raise InvalidTrace("$.started_at", f"{trace.started_at.isoformat()} is more than a day ahead of the server's "
+                                           "clock; send the time the run started (UTC, or with its offset)")
+    return trace
 
 
 def without_nul(trace: Trace) -> Trace:
