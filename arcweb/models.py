@@ -28,6 +28,10 @@ def role_at_least(role: str, minimum: str) -> bool:
     return ROLE_RANK[Role(role)] >= ROLE_RANK[Role(minimum)]
 
 
+def lesser_role(a: str, b: str) -> str:
+    return a if ROLE_RANK[Role(a)] <= ROLE_RANK[Role(b)] else b
+
+
 class Organisation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slug = models.SlugField(max_length=50, unique=True)
@@ -120,6 +124,9 @@ def hash_api_key(secret: str) -> str:
 
 
 class ApiKey(models.Model):
+    """A key acts as its owner (`created_by`): with the lesser of its own role and the owner's current role in
+    the organisation (see `arcweb.authentication`), and not at all once they are no longer a member."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=80, default="default")
@@ -128,9 +135,12 @@ class ApiKey(models.Model):
     scope = models.CharField(max_length=10, choices=ApiScope.choices, default=ApiScope.FULL)
     role = models.CharField(
         max_length=10, choices=Role.choices, default=Role.ADMIN,
-        help_text="What the key may do: the role of whoever created it, at most admin.",
+        help_text="The most the key may do: its owner's role when it was made, at most admin.",
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        help_text="The key's owner: the member it acts as. A key without one (its owner deleted) works no more.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -144,8 +154,8 @@ class ApiKey(models.Model):
         return self.display
 
     @classmethod
-    def issue(cls, *, organisation: Organisation, name: str = "default", scope: str = ApiScope.FULL,
-              role: str = Role.ADMIN, created_by=None) -> tuple[ApiKey, str]:
+    def issue(cls, *, organisation: Organisation, created_by, name: str = "default", scope: str = ApiScope.FULL,
+              role: str = Role.ADMIN) -> tuple[ApiKey, str]:
         """Create a key; the full key is returned once and never stored."""
         prefix = secrets.token_hex(4)
         secret = secrets.token_urlsafe(32)

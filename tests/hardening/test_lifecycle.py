@@ -13,7 +13,7 @@ from django.utils import timezone
 from arcweb.models import Organisation
 from arcweb.services import create_api_key, set_logo
 from evaluations.models import Evaluation
-from tests.conftest import sample_trace
+from tests.conftest import key_of_a, sample_trace
 from traces.lifecycle import purge_expired
 from traces.models import Trace
 
@@ -54,7 +54,7 @@ def test_export_streams_every_trace_of_the_org_only(acme_api, globex_api):
 
 
 def test_export_needs_an_admin_key(api_for, acme):
-    _, member_key = create_api_key(organisation=acme.organisation, creator_role="member")
+    member_key = key_of_a("member", acme)
     assert api_for(member_key).get("/api/v1/export").status_code == 403
 
 
@@ -85,7 +85,7 @@ def test_owner_sees_the_audit_log_of_keys(acme):
     from arcweb.models import AuditLog
     from arcweb.services import revoke_api_key
 
-    key, _ = create_api_key(organisation=acme.organisation, name="ci", created_by=acme.owner)
+    key, _ = create_api_key(organisation=acme.organisation, owner=acme.owner, name="ci", by=acme.owner)
     revoke_api_key(key, by=acme.owner)
     actions = list(AuditLog.objects.for_org(acme.organisation).order_by("created_at").values_list("action", "actor"))
     assert ("key.created", acme.owner.pk) in actions and ("key.revoked", acme.owner.pk) in actions

@@ -38,7 +38,7 @@ def otlp_export(trace_id: str, span_id: str, *, parent: str = "", agent: str = "
 
 @pytest.fixture
 def ingest_api(acme, api_for):
-    _, key = create_api_key(organisation=acme.organisation, scope=ApiScope.INGEST, created_by=acme.owner)
+    _, key = create_api_key(organisation=acme.organisation, owner=acme.owner, scope=ApiScope.INGEST)
     return api_for(key)
 
 
