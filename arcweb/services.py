@@ -77,8 +77,42 @@ def invite(*, organisation: Organisation, email: str, role: str, invited_by) -> 
     return invitation
 
 
+class InvitationClosed(Exception):
+    """The invitation is unknown, used, withdrawn or expired."""
+
+
+class NotTheInvitee(Exception):
+    """The user has no verified e-mail address equal to the invited one."""
+
+    def __init__(self, invitation: Invitation, *, unverified: bool):
+        super().__init__(invitation.email)
+        self.invitation = invitation
+        self.unverified = unverified
+
+
+def open_invitation(token: str, *, lock: bool = False) -> Invitation:
+    invitations = Invitation.objects.select_related("organisation").filter(token=token)
+    invitation = (invitations.select_for_update(of=("self",)) if lock else invitations).first()
+    if invitation is None or not invitation.is_open:
+        raise InvitationClosed
+    return invitation
+
+
+def check_invitee(invitation: Invitation, user) -> None:
+    """An invitation is for the address it was sent to: the user must own it, verified (any case)."""
+    from allauth.account.models import EmailAddress
+
+    addresses = EmailAddress.objects.filter(user=user, email__iexact=invitation.email)
+    if not addresses.filter(verified=True).exists():
+        raise NotTheInvitee(invitation, unverified=addresses.exists())
+
+
 @transaction.atomic
-def accept_invitation(invitation: Invitation, user) -> Membership:
+def accept_invitation(token: str, user) -> Membership:
+    """Join with the invited role. The invitation row is locked, so of any number of concurrent accepts exactly
+    one consumes it; the others find it used."""
+    invitation = open_invitation(token, lock=True)
+    check_invitee(invitation, user)
     membership, _ = Membership.objects.get_or_create(
         organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
     )
