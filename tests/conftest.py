@@ -12,6 +12,8 @@ from arcweb.celery import app as celery_app
 from arcweb.models import Membership, Organisation, Role
 from arcweb.services import create_api_key, create_organisation, get_or_create_user
 
+pytest_plugins = ["tests.ci_skips"]
+
 PASSWORD = "correct-horse-battery-staple-42"
 
 

@@ -16,10 +16,8 @@ from reports.models import PdfStatus, ReportPdf
 from tests.processes import celery_worker, log_path, wait_until
 from tests.reports.conftest import AGENT, runs
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-if not settings.REDIS_URL:
-    pytest.skip("needs REDIS_URL (make test sets it)", allow_module_level=True)
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (make test sets it)")]
 
 
 def pool_child(parent: int) -> int | None:

@@ -108,7 +108,7 @@ def test_explorer_filters(acme, runs, hostile):
     assert ids(f"agent={Trace.objects.get(trace_id='bad-0').agent_id}&outcome=failure") == {"bad-0", "bad-1", "bad-2"}
     assert ids("category=tool_timeout") >= {"bad-0", "bad-1", "bad-2"}
     assert ids("q=onerror") == {"evil"}
-    assert ids("grade=A%2B") <= {f"ok-{i}" for i in range(6)}
+    assert ids("grade=A%2B") == {f"ok-{i}" for i in range(6)} and ids("grade=F") == {"bad-0", "bad-1", "bad-2", "evil"}
     assert ids("since=2999-01-01") == set()
     assert ids("outcome=bogus&since=garbage") == ids("")  # bad values are ignored, never a 500
 
@@ -387,7 +387,7 @@ def test_pattern_scenarios_download(acme, pattern):
     assert jsonl["Content-Disposition"].startswith("attachment") and json.loads(jsonl.content.splitlines()[0])
     pytest_file = owner.get(f"/o/acme/patterns/{pattern.id}/scenarios.py?module=bot&function=run")
     compile(pytest_file.content.decode(), "test_file.py", "exec")
-    assert b"from bot import run" in pytest_file.content or b"bot" in pytest_file.content
+    assert b"from bot import run" in pytest_file.content
     assert owner.get(f"/o/acme/patterns/{pattern.id}/scenarios.py?module=1bad;rm").status_code == 400
 
 
