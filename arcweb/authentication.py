@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import OuterRef, Subquery
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -28,7 +27,6 @@ from .models import (
     Organisation,
     Role,
     hash_api_key,
-    lesser_role,
     role_at_least,
 )
 
@@ -74,7 +72,7 @@ def find_active_key(raw: str) -> ApiKey | None:
     if cached is not None and cached[0] > now:
         key = cached[1]
     else:
-        key = _load_key(prefix)
+        key = ApiKey.objects.with_owner_role().select_related("organisation").filter(prefix=prefix).first()
         if key is not None and key.is_active:
             if len(_key_cache) >= KEY_CACHE_MAX:
                 _key_cache.clear()
@@ -83,18 +81,6 @@ def find_active_key(raw: str) -> ApiKey | None:
         return None
     if not key.is_active or key.acting_role is None:
         return None
-    return key
-
-
-def _load_key(prefix: str) -> ApiKey | None:
-    """The key with `acting_role`: the lesser of its own role and its owner's current role in the organisation,
-    None when its owner is no member (one query: the owner's role is a subquery)."""
-    owner_role = Membership.objects.filter(organisation=OuterRef("organisation_id"),
-                                           user=OuterRef("created_by_id")).values("role")[:1]
-    key = (ApiKey.objects.select_related("organisation").annotate(owner_role=Subquery(owner_role))
-           .filter(prefix=prefix).first())
-    if key is not None:
-        key.acting_role = lesser_role(key.role, key.owner_role) if key.owner_role else None
     return key
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .tenancy import TenantManager
+from .tenancy import TenantManager, TenantQuerySet
 
 
 class Role(models.TextChoices):
@@ -118,6 +118,14 @@ class ApiScope(models.TextChoices):
 API_KEY_PREFIX = "arc_"
 
 
+class ApiKeyQuerySet(TenantQuerySet):
+    def with_owner_role(self) -> ApiKeyQuerySet:
+        """Each key with `owner_role`: the role its owner holds now in the key's organisation (None: no member)."""
+        return self.annotate(owner_role=models.Subquery(
+            Membership.objects.filter(organisation=models.OuterRef("organisation_id"),
+                                      user=models.OuterRef("created_by_id")).values("role")[:1]))
+
+
 def hash_api_key(secret: str) -> str:
     # The secret carries 256 random bits, so a plain SHA-256 cannot be brute-forced; no salt needed.
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -145,7 +153,7 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = TenantManager()
+    objects = models.Manager.from_queryset(ApiKeyQuerySet)()
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "created_at"])]
@@ -172,6 +180,12 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def acting_role(self) -> str | None:
+        """What the key may do now: the lesser of its role and its owner's current role; None when its owner is
+        no member. Read from a key loaded `with_owner_role()`."""
+        return lesser_role(self.role, self.owner_role) if self.owner_role else None
 
 
 class AuditLog(models.Model):

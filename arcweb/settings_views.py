@@ -73,7 +73,8 @@ def _render_settings(request, *, new_key: str | None = None, key_form=None, invi
         "logo_form": LogoForm(auto_id="logo_%s"), "logo_src": _logo_src(organisation),
         "roles": [(r.value, r.label) for r in Role],
         "is_owner": request.membership.role == Role.OWNER,
-        "keys": ApiKey.objects.for_org(organisation).select_related("created_by").order_by("-created_at"),
+        "keys": ApiKey.objects.for_org(organisation).with_owner_role().select_related("created_by")
+        .order_by("-created_at"),
         "members": Membership.objects.for_org(organisation).select_related("user").order_by("created_at"),
         "invitations": Invitation.objects.for_org(organisation).filter(accepted_at=None).order_by("-created_at"),
         "key_form": key_form or ApiKeyForm(),

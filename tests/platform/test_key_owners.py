@@ -94,6 +94,10 @@ def test_the_keys_page_says_whose_key_each_is(acme, admin, admin_key):
     assert "admin@acme.test" in row and "owner@acme.test" not in row
     owners_row = next(r for r in html.split("<tr>") if f"arc_{acme.key.split('_')[1]}_" in r)
     assert "owner@acme.test" in owners_row and "(you)" in owners_row
+    assert "as admin" in row
+    change_role(membership(acme, admin), Role.VIEWER, by=acme.owner)
+    html = browser.get("/o/acme/settings/").content.decode()
+    assert "as viewer (made as admin)" in next(r for r in html.split("<tr>") if f"arc_{prefix}_" in r)
 
 
 def test_removing_a_member_on_the_settings_page_revokes_their_keys(acme, admin, admin_key, api_for):
