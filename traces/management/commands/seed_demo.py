@@ -30,7 +30,7 @@ class Command(BaseCommand):
         result = ingest_traces(organisation=organisation, payloads=demo_traces(traces))
         created = sum(a.created for a in result.accepted)
         existing = ApiKey.objects.for_org(organisation).filter(name="demo", revoked_at=None).first()
-        full = None if existing else create_api_key(organisation=organisation, name="demo", created_by=user)[1]
+        full = None if existing else create_api_key(organisation=organisation, owner=user, name="demo")[1]
         if url:
             self.stdout.write(_ready_block(url.rstrip("/"), traces=len(result.accepted), key=full, existing=existing))
             return

@@ -1,11 +1,9 @@
-"""The explorer sorted by duration: a partial index on (organisation, duration_ms, id) over runs that recorded
-one, read forwards or backwards. Built CONCURRENTLY on PostgreSQL so adding it to a large table does not hold
-up ingestion."""
+"""An index on when the server received each trace (retention and "last run" read it, not the client's
+started_at), built CONCURRENTLY on PostgreSQL so adding it to a large table does not hold up ingestion."""
 
 from django.db import migrations, models
 
-INDEX = models.Index(condition=models.Q(duration_ms__isnull=False), fields=["organisation", "duration_ms", "id"],
-                     name="trace_org_duration")
+INDEX = models.Index(fields=["organisation", "received_at"], name="trace_org_received")
 
 
 def add_index(apps, schema_editor):
