@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import urllib.parse
@@ -20,7 +19,7 @@ import pytest
 
 from tests.processes import wait_until, web_server
 
-from .test_workbench_flow import ARTIFACTS, browser  # noqa: F401 - the fixture
+from .test_workbench_flow import ARTIFACTS, browser, signed_up  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -87,20 +86,8 @@ def arrives(base: str, key: str, agent: str) -> dict:
 def test_every_snippet_of_the_onboarding_page_works_verbatim(transactional_db, browser, tmp_path):  # noqa: F811
     ARTIFACTS.mkdir(exist_ok=True)
     with web_server(REDIS_URL="") as (base, _process):
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-
-        page.goto(f"{base}/accounts/signup/")
-        page.fill("input[name=email]", "newbie@northwind.test")
-        page.fill("input[name=organisation]", "Northwind Agents")
-        page.fill("input[name=password1]", "a-long-e2e-password-77")
-        page.fill("input[name=password2]", "a-long-e2e-password-77")
-        page.click("form [type=submit]")
-        page.wait_for_selector("text=Send your first trace")
+        page, problems, slug = signed_up(browser, base, "newbie@northwind.test", "Northwind Agents")
         assert "Northwind Agents" in page.locator("header").inner_text()
-        slug = re.search(r"/o/([^/]+)/", page.url).group(1)
         page.click("#create-key")
         key = page.locator("#new-key").inner_text(timeout=10_000).strip()
         blocks = page.eval_on_selector_all("main pre", "els => els.map(e => e.innerText)")

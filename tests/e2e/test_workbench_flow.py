@@ -70,23 +70,27 @@ def browser():
         chromium.close()
 
 
+def signed_up(browser, base: str, email: str, organisation: str):
+    """A page of a newcomer who just signed up, the console errors it logs from now on, and their
+    organisation's slug. The new organisation has no traces, so the overview is the onboarding page."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{base}/accounts/signup/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=organisation]", organisation)
+    page.fill("input[name=password1]", "a-long-e2e-password-77")
+    page.fill("input[name=password2]", "a-long-e2e-password-77")
+    page.click("form [type=submit]")
+    page.wait_for_selector("text=Send your first trace")
+    return page, problems, re.search(r"/o/([^/]+)/", page.url).group(1)
+
+
 def test_sign_up_send_traces_and_label_with_the_keyboard(transactional_db, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     with web_server(REDIS_URL="") as (base, _process):
-        page = browser.new_page(viewport={"width": 1366, "height": 860})
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-
-        # sign up: the new organisation has no traces, so the overview is the onboarding page
-        page.goto(f"{base}/accounts/signup/")
-        page.fill("input[name=email]", "grace@hopper.test")
-        page.fill("input[name=organisation]", "Hopper Labs")
-        page.fill("input[name=password1]", "a-long-e2e-password-77")
-        page.fill("input[name=password2]", "a-long-e2e-password-77")
-        page.click("form [type=submit]")
-        page.wait_for_selector("text=Send your first trace")
-        slug = re.search(r"/o/([^/]+)/", page.url).group(1)
+        page, problems, slug = signed_up(browser, base, "grace@hopper.test", "Hopper Labs")
 
         # create a key from the onboarding page (htmx swap, shown once)
         page.click("#create-key")
