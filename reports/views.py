@@ -48,10 +48,17 @@ def overview(request):
 def _onboarding(request, *, new_key: str | None = None, partial: str | None = None):
     base = request.build_absolute_uri("/").rstrip("/")
     context = {"nav": "overview", "base_url": base, "new_key": new_key,
-               "sdk_url": base + reverse("sdk-download", args=[sdk_wheel.wheel_filename()]),
+               "sdk_url": _sdk_url(base),
                "can_create_key": request.membership.can(Role.MEMBER)}
     template = f"reports/onboarding.html#{partial}" if partial else "reports/onboarding.html"
     return render(request, template, context)
+
+
+def _sdk_url(base: str) -> str:
+    try:
+        return base + reverse("sdk-download", args=[sdk_wheel.wheel_filename()])
+    except sdk_wheel.SdkMissing:  # an installation without sdk/: the page names the checkout instead
+        return ""
 
 
 @org_view()

@@ -203,8 +203,8 @@ def _records(path: Path) -> tuple[list[tuple[int, Any]], list[str]]:
         return records, errors
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        return [], [_problem(path, f"line {getattr(exc, 'lineno', 1)}", f"invalid JSON: {getattr(exc, 'msg', exc)}")]
+    except json.JSONDecodeError as exc:
+        return [], [_problem(path, f"line {exc.lineno}", f"invalid JSON: {exc.msg}")]
     if isinstance(data, dict) and isinstance(data.get("traces"), list):
         data = data["traces"]
     items = data if isinstance(data, list) else [data]

@@ -90,3 +90,12 @@ def test_the_served_wheel_holds_what_setuptools_builds_and_the_build_warns_of_no
     for field in ("Name", "Version", "Summary", "Requires-Python"):
         assert mine[field] == theirs[field], field
     assert sorted(mine.get_all("Classifier")) == sorted(theirs.get_all("Classifier"))
+
+
+def test_without_the_sdk_folder_the_page_names_the_checkout_and_the_download_is_a_404(acme, settings, tmp_path):
+    settings.BASE_DIR = tmp_path  # an installation that shipped without sdk/
+    browser = Client()
+    browser.force_login(acme.owner)
+    html = browser.get("/o/acme/onboarding/").content.decode()
+    assert "pip install ./sdk" in html and "arc-eval-sdk @" not in html
+    assert Client().get("/sdk/arc_eval_sdk-0.1.0-py3-none-any.whl").status_code == 404
