@@ -297,7 +297,7 @@ class BaselineCreateForm(forms.Form):
 def compare(request):
     organisation = request.organisation
     agents = list(selectors.agents_of(organisation))
-    baseline, after, rows, overlap = None, None, [], ""
+    baseline, after, rows, overlap, command = None, None, [], "", ""
     current = request.GET.get("current") or "7d"
     if request.GET.get("baseline"):
         baseline = get_for_org_or_404(Baseline.objects.select_related("agent"), organisation,
@@ -309,15 +309,21 @@ def compare(request):
                 organisation, baseline.agent, selectors.baseline_window(baseline), after)]
         except WindowsOverlap as exc:
             overlap = str(exc)
-        command = ["arc-eval", "compare", "--baseline", baseline.name, "--current", other.name if other else current]
-        if selectors.baselines_named(organisation, baseline.name).count() > 1:
-            command += ["--agent", baseline.agent.name]
+        command = _compare_command(organisation, baseline, other.name if other else current)
     context = {"nav": "compare", "baselines": selectors.baselines_for(organisation)[:200], "baseline": baseline,
                "current": current, "after": (after.start, after.end) if after else None, "rows": rows,
-               "overlap": overlap, "cli_command": shlex.join(command) if baseline else "",
+               "overlap": overlap, "cli_command": command,
                "windows": PAGE_WINDOWS, "form": BaselineCreateForm(agents=agents), "agents": agents,
                "can_write": request.membership.can(Role.MEMBER)}
     return render(request, "evaluations/compare.html", context)
+
+
+def _compare_command(organisation, baseline: Baseline, current: str) -> str:
+    """The same comparison from the terminal, by the baselines' names (the agent too when a name is shared)."""
+    command = ["arc-eval", "compare", "--baseline", baseline.name, "--current", current]
+    if selectors.baselines_named(organisation, baseline.name).count() > 1:
+        command += ["--agent", baseline.agent.name]
+    return shlex.join(command)
 
 
 @require_POST
