@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from evaluations import api as ev
 from traces.api import LegacyTraceView, SessionListView, TraceCollectionView, TraceDetailView, UserListView
 from traces.export_api import ExportView
-from traces.otlp_api import LangfuseOtlpTracesView, OtlpTracesView
+from traces.otlp_api import LangfuseOtlpTracesView, OtlpTracesView, otlp_signal_not_received
 
 from . import views
 
@@ -39,6 +39,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/trace", LegacyTraceView.as_view(), name="api-trace-legacy"),
     path("v1/traces", OtlpTracesView.as_view(), name="otlp-traces"),
+    path("v1/metrics", otlp_signal_not_received, {"signal": "metrics"}, name="otlp-metrics"),
+    path("v1/logs", otlp_signal_not_received, {"signal": "logs"}, name="otlp-logs"),
     path("api/public/otel/v1/traces", LangfuseOtlpTracesView.as_view(), name="otlp-traces-langfuse"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

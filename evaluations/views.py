@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.db.models.functions import TruncDay
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -34,7 +34,6 @@ from .engine import scenarios as scenario_engine
 from .engine.failures import TAXONOMY
 from .feedback import InvalidFeedback, add_feedback
 from .models import (
-    AgentHour,
     Baseline,
     Evaluation,
     EvaluationStatus,
@@ -297,15 +296,13 @@ def _pattern(request, pattern_id: str) -> FailurePattern:
 def pattern_detail(request, pattern_id: str):
     organisation = request.organisation
     pattern = _pattern(request, pattern_id)
-    sums = AgentHour.objects.for_org(organisation).filter(agent=pattern.agent).aggregate(
-        runs=Sum("runs"), successes=Sum("successes"))
-    failing = (sums["runs"] or 0) - (sums["successes"] or 0)
+    runs, failing = selectors.agent_run_counts(organisation, pattern.agent)
     examples = (Trace.objects.for_org(organisation).filter(id__in=[i for i in pattern.example_traces if _is_uuid(i)])
                 .select_related("evaluation", "agent").defer("spans", "metadata").order_by("-started_at"))
     context = {"nav": "patterns", "pattern": pattern, "examples": examples,
                "description": TAXONOMY.get(pattern.category, ""),
                "scenarios": [s.as_dict() for s in selectors.pattern_scenarios(pattern)],
-               "fixes": selectors.pattern_fixes(pattern, failing), "failing": failing, "runs": sums["runs"] or 0,
+               "fixes": selectors.pattern_fixes(pattern), "failing": failing, "runs": runs,
                "can_write": request.membership.can(Role.MEMBER)}
     return render(request, "evaluations/pattern_detail.html", context)
 

@@ -103,18 +103,16 @@ def _compliance(organisation: Organisation, agent: Agent, start: datetime, end: 
     return {"by_rule": dict(by_rule.most_common(20)), "findings": sum(by_rule.values())}
 
 
-def _patterns(organisation: Organisation, agent: Agent, failing_runs: int) -> list[dict[str, Any]]:
+def _patterns(organisation: Organisation, agent: Agent) -> list[dict[str, Any]]:
     """The agent's most frequent failure patterns with the fix suggested or applied — categories, not messages."""
     found = []
-    # Pattern occurrences are counted over all the agent's runs, so their cost in points is too.
-    all_runs = ev.agent_runs(organisation, agent)
     for pattern in ev.patterns_for(organisation).filter(agent=agent).order_by("-occurrences")[:TOP_PATTERNS]:
-        fixes = ev.pattern_fixes(pattern, failing_runs)
+        fixes = ev.pattern_fixes(pattern)
         found.append({
             "category": pattern.category, "step": pattern.step[:80], "occurrences": pattern.occurrences,
             "status": pattern.status, "status_label": PatternStatus(pattern.status).label,
             "fix_applied_at": pattern.fix_applied_at, "fix": fixes[0]["title"] if fixes else None,
-            "reliability_pp": round(min(100.0, 100 * pattern.occurrences / all_runs), 1) if all_runs else None,
+            "reliability_pp": fixes[0]["impact"]["reliability_pp"] if fixes else None,
         })
     return found
 
@@ -128,7 +126,7 @@ def agent_snapshot(organisation: Organisation, agent: Agent, *, window: timedelt
         "figures": {k: figures.get(k) for k in FIGURES},
         "series": _series(organisation, agent, start, now),
         "compliance": _compliance(organisation, agent, start, now),
-        "patterns": _patterns(organisation, agent, figures["runs"] - figures["successes"]),
+        "patterns": _patterns(organisation, agent),
     }
     if baseline is not None and baseline.agent_id == agent.id:
         entry["baseline"] = {"name": baseline.name, "start": baseline.start, "end": baseline.end,

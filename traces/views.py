@@ -20,6 +20,7 @@ from evaluations.engine.failures import TAXONOMY
 from evaluations.engine.frameworks import FRAMEWORK_NAMES
 from evaluations.feedback import InvalidFeedback, add_feedback
 from evaluations.models import Evaluation, Feedback
+from evaluations.selectors import trace_fixes
 from reports.selectors import WINDOWS, window_name
 
 from . import selectors
@@ -152,6 +153,8 @@ def _detail_context(request, trace, *, form: FeedbackForm | None = None, error: 
     costs = {str(c.get("span_id")): c.get("cost_usd") for c in cost.get("spans") or [] if isinstance(c, dict)}
     return {
         "nav": "traces", "trace": trace, "evaluation": evaluation, "details": details,
+        "fixes": trace_fixes(request.organisation, evaluation) if evaluation is not None else [],
+        "output_recorded": not isinstance(trace.metadata, dict) or trace.metadata.get("output_recorded") is not False,
         "spans": waterfall(trace, costs), "input": pretty(trace.input), "output": pretty(trace.output),
         "error": trace.error if isinstance(trace.error, dict) else None,
         "metadata": pretty(trace.metadata) if trace.metadata else "",

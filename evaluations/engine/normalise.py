@@ -31,6 +31,10 @@ def to_trace(item: Any) -> Trace:
         trace = msgspec.convert(payload, Trace, strict=False)
     except msgspec.ValidationError as exc:
         raise InvalidTrace(*_split_msgspec_error(str(exc))) from None
+    if "output" not in payload:
+        # no output sent at all is "output not recorded", which says nothing about the run; an explicit
+        # null or "" is what the agent returned
+        trace.metadata.setdefault("output_recorded", False)
     return _with_framework(_with_utc_times(trace))
 
 
