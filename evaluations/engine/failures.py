@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .frameworks import frames
 from .trace import ErrorInfo, Span, Trace
 
 TAXONOMY: dict[str, str] = {
@@ -55,28 +56,37 @@ _TYPES: dict[str, str] = {
                     "context_length_exceeded"),
     **dict.fromkeys(("OutputParserException", "OutputParserError", "AgentParsingError"), "output_parse_error"),
     **dict.fromkeys(("UsageLimitExceeded", "AgentMaxStepsError", "GraphRecursionError", "MaxTurnsExceeded",
-                     "MaxIterationsExceeded", "MaxStepsExceeded"), "max_iterations"),
-    **dict.fromkeys(("InvalidTool", "ToolNotFound", "ToolNotFoundError", "UnknownToolError"), "unknown_tool"),
+                     "MaxIterationsExceeded", "MaxStepsExceeded", "LlmCallsLimitExceededError"), "max_iterations"),
+    **dict.fromkeys(("InvalidTool", "ToolNotFound", "ToolNotFoundError", "UnknownToolError", "UnknownTool"),
+                    "unknown_tool"),
     **dict.fromkeys(("ValidationError", "JSONDecodeError", "AgentToolCallError", "ToolInputValidationError",
-                     "InvalidToolCall", "ModelRetry"), "invalid_tool_arguments"),
+                     "InvalidToolCall", "InvalidToolArguments", "MalformedFunctionCall"), "invalid_tool_arguments"),
+    **dict.fromkeys(("OpenAIRateLimitError", "ModelRateLimitError"), "rate_limit"),
     **dict.fromkeys(("ToolException", "AgentToolExecutionError", "ToolError", "ToolExecutionError"), "tool_error"),
 }
 
 # The same, from the message: priority order.
 _MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in (
     ("max_iterations", r"max(?:imum)?.?(?:iterations?|steps?|turns?)|iteration limit|recursion limit|maxturns|"
-                       r"request_limit|exceed the (?:request|tool_calls)_limit|usage limit|need more steps"),
+                       r"request_limit|exceed the (?:request|tool_calls)_limit|usage limit|need more steps|"
+                       r"(?:stopped|gave up|giving up) after \d+ (?:iterations?|steps?|turns?|rounds?)|"
+                       r"llm calls limit|max number of llm calls|"
+                       # AutoGen asked for a final answer after its tool iterations and got another tool call;
+                       # CrewAI at max_iter took the model's tool calls for the task's final output
+                       r"reflect on tool use produced no valid text|validation error for TaskOutput\s+raw"),
     ("rate_limit", r"\b429\b|rate.?limit|too many requests|quota|throttl|overloaded"),
     ("auth_error", r"\b40[13] (?:unauthori|forbidden)|unauthori[sz]ed|forbidden|authentication|invalid.{0,10}api.?key|"
                    r"permission denied|incorrect api key"),
     ("context_length_exceeded", r"context.?length|context window|maximum context|too many tokens|prompt is too long|"
                                 r"token limit"),
     ("unknown_tool", r"not a valid tool|unknown tool|no such tool|tool .{0,60}(?:not found|does not exist|unknown)|"
-                     r"invalidtool|not one of the available tools|tool not found"),
+                     r"invalidtool\b|not one of the available tools|tool not found|no tool with that name"),
     ("invalid_tool_arguments", r"validation ?error|invalid (?:tool )?(?:arguments?|input)|invalidtoolcall|"
                                r"missing (?:\d+ )?required|unexpected keyword|jsondecodeerror|int_parsing|"
                                r"should be a valid|error in (?:tool call|generating tool call) arguments|"
-                               r"arguments? (?:could not|cannot) be (?:parsed|decoded)|field required"),
+                               r"arguments? (?:could not|cannot) be (?:parsed|decoded)|field required|"
+                               r"expecting (?:value|property name)[^\n]{0,20} line \d+ column|"
+                               r"(?:parse|decode) tool arguments|not a valid json"),
     ("output_parse_error", r"outputparser|could not parse|failed to parse|invalid format|parsing error|"
                            r"output validation"),
     ("timeout", r"timeout|timed? ?out|deadline exceeded|took too long"),
@@ -143,7 +153,10 @@ def _short_type(error_type: str) -> str:
 
 
 def problem_of(error: ErrorInfo) -> str | None:
-    """What kind of problem an error is: its exception type first, then its message; None if nothing matches."""
+    """What kind of problem an error is: a framework's step-limit text first (whatever exception carries it),
+    then the exception type, then the message; None if nothing matches."""
+    if _MESSAGES[0][1].search(error.message):
+        return "max_iterations"
     by_type = _TYPES.get(_short_type(error.type))
     if by_type not in (None, "tool_error"):
         return by_type
@@ -152,6 +165,13 @@ def problem_of(error: ErrorInfo) -> str | None:
         if pattern.search(text):
             return kind
     return by_type
+
+
+def span_category(span: Span) -> str:
+    """A failing span's category: what the framework flagged on the call first, then its error."""
+    if span.attributes.get("arguments_invalid"):
+        return "invalid_tool_arguments"
+    return category_of(span.error or ErrorInfo(), span.kind)
 
 
 def category_of(error: ErrorInfo, place: str = "agent") -> str:
@@ -192,11 +212,36 @@ def origin(trace: Trace) -> Span | None:
     return None
 
 
+# Library modules that run a tool or call a model: a traceback passing through one last says where it was raised.
+_TOOL_RUNNERS = ("langchain_core/tools/", "langgraph/prebuilt/tool_node", "agents/tool.py", "agents/_run_impl",
+                 "agents/run_internal/tool", "pydantic_ai/_tool_manager", "pydantic_ai/toolsets/", "smolagents/tools.py",
+                 "crewai/tools/", "autogen_core/tools/", "llama_index/core/tools/", "google/adk/tools/",
+                 "google/adk/flows/llm_flows/functions")
+_MODEL_CLIENTS = ("openai/", "anthropic/", "litellm/", "langchain_openai/", "langchain_anthropic/",
+                  "pydantic_ai/models/", "llama_index/llms/", "autogen_ext/models/", "google/genai/")
+
+
+def traceback_place(traceback: str) -> tuple[str, str]:
+    """(place, step) from a traceback: "tool" and the tool's function when the innermost library frame runs a
+    tool, "llm" when it is a model client, else "agent"."""
+    stack = frames(traceback)
+    for index in range(len(stack) - 1, -1, -1):
+        path = stack[index][0]
+        if not path:
+            continue
+        if path.startswith(_TOOL_RUNNERS):
+            inner = stack[index + 1:]
+            return "tool", next((function for p, function in reversed(inner) if not p), "")
+        if path.startswith(_MODEL_CLIENTS):
+            return "llm", ""
+    return "agent", ""
+
+
 def unrecovered(trace: Trace) -> Span | None:
     """The last failing span that no later successful span of the same name made good (a retry)."""
     recovered: set[str] = set()
     for span in reversed(trace.spans):
-        if span.error is None:
+        if span.error is None and not span.attributes.get("arguments_invalid"):
             recovered.add(span.name)
         elif span.name not in recovered and not span.attributes.get("pseudo_tool"):
             return span
@@ -214,12 +259,15 @@ def classify(trace: Trace, *, success: bool, loop_span: Span | None = None,
         return None
     if trace.error is not None:
         span = origin(trace)
-        error = span.error if span is not None and span.error is not None else trace.error
-        return _failure(category_of(error, span.kind if span is not None else "agent"), error, span)
+        if span is not None and span.error is not None:
+            return _failure(span_category(span), span.error, span)
+        place, step = traceback_place(trace.error.traceback)
+        return _failure(category_of(trace.error, place), trace.error, None, place, step)
     if stopped_early(trace.output):
         return _failure("max_iterations", ErrorInfo(message="agent stopped at its step limit"), None, "run")
-    if (span := unrecovered(trace)) is not None and span.error is not None:
-        return _failure(category_of(span.error, span.kind), span.error, span)
+    if (span := unrecovered(trace)) is not None:
+        return _failure(span_category(span), span.error or ErrorInfo(type="InvalidToolCall", message="invalid arguments"),
+                        span)
     if loop_span is not None:
         return _failure("infinite_loop", ErrorInfo(message=f"{loop_span.name} repeated with identical arguments"),
                         loop_span)
@@ -231,8 +279,8 @@ def classify(trace: Trace, *, success: bool, loop_span: Span | None = None,
     return _failure("wrong_answer", ErrorInfo(message="labelled failed by a reviewer"), None, "run")
 
 
-def _failure(category: str, error: ErrorInfo, span: Span | None, component: str = "agent") -> Failure:
-    step = span.name if span is not None else ""
+def _failure(category: str, error: ErrorInfo, span: Span | None, component: str = "agent", step: str = "") -> Failure:
+    step = span.name if span is not None else step
     message = error.message or error.type
     return Failure(category, message, step, span.span_id if span is not None else None,
                    fingerprint(category, message, step), span.kind if span is not None else component, error.type)

@@ -54,7 +54,13 @@ def _with_framework(trace: Trace) -> Trace:
         if not trace.spans:
             trace.spans = (frameworks.extract_spans(trace.framework, candidate)
                            or frameworks.extract_spans(detection.framework, candidate))
-        break
+            if trace.error is None:
+                trace.error = frameworks.run_error(detection.framework, candidate)
+        return trace
+    found = frameworks.from_traceback(trace.error.traceback) if trace.error is not None else None
+    if found is not None and not trace.framework:
+        trace.metadata["framework_detection"] = found.as_dict()
+        trace.framework = found.framework
     return trace
 
 

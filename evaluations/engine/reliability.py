@@ -59,8 +59,12 @@ def run_success(trace: Trace, *, compliance_passed: bool = True, human_label: bo
         return False
     if empty(trace.output) and output_recorded(trace):
         return False
-    tools = [s for s in trace.spans if s.kind == "tool" and not s.attributes.get("pseudo_tool")]
-    return not (tools and tools[-1].error is not None) and compliance_passed
+    tools = _tool_spans(trace.spans)
+    return not (tools and _failed_call(tools[-1])) and compliance_passed
+
+
+def _failed_call(span: Span) -> bool:
+    return span.error is not None or any(_wrong_call(span, None))
 
 
 def _wrong_call(span: Span, known: set[str] | None) -> tuple[bool, bool]:
@@ -103,7 +107,7 @@ def tool_accuracy(spans: list[Span], known_tools: Iterable[str] | None = None) -
         is_unknown, is_invalid = _wrong_call(span, known)
         unknown += is_unknown
         invalid += is_invalid
-        if span.error is not None or is_unknown or is_invalid:
+        if span.error is not None or is_unknown or is_invalid:  # _failed_call, with the known tools
             failed += 1
             failed_ids.append(span.span_id)
     return ToolAccuracy(calls, failed, unknown, invalid, tuple(failed_ids))

@@ -6,7 +6,7 @@ from decimal import Decimal
 from evaluations.engine import evaluate, to_trace
 from evaluations.engine.evaluate import RunEvaluation
 
-from .conftest import load_fixture
+from .conftest import recorded_output
 
 
 def timeout_trace():
@@ -61,12 +61,12 @@ def test_agents_own_error_after_clean_tools_is_not_a_tool_failure():
 
 
 def test_details_are_json_serialisable():
-    for trace in (timeout_trace(), to_trace({"agent_id": "a", "output": load_fixture("langgraph__react_state")})):
+    for trace in (timeout_trace(), to_trace({"agent_id": "a", "output": recorded_output("langgraph__clean")})):
         json.dumps(evaluate(trace).details)
 
 
 def test_clean_run_scores_full_marks():
-    result = evaluate(to_trace({"agent_id": "a", "input": "hi", "output": load_fixture("langgraph__react_state")}))
+    result = evaluate(to_trace({"agent_id": "a", "input": "hi", "output": recorded_output("langgraph__clean")}))
     assert result.success and result.score == 100.0 and result.grade == "A+"
     assert result.framework == "langgraph"
     assert result.details["framework_detection"]["confidence"] >= 0.9
