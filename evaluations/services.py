@@ -15,6 +15,7 @@ from traces.models import Trace as TraceRow
 from . import engine, patterns
 from .models import Evaluation, EvaluationStatus
 from .rollups import RollupDeltas, hour_of
+from .signals import verdicts_saved
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,12 @@ def evaluate_pending(evaluation_ids: Iterable[int]) -> int:
         save_results(evaluations)
         rollup.save()
         patterns.record(evaluations)
-    return sum(e.status == EvaluationStatus.DONE for e in evaluations)
+        done = [e for e in evaluations if e.status == EvaluationStatus.DONE]
+        if done:
+            transaction.on_commit(lambda: verdicts_saved.send(
+                sender=Evaluation, organisation_ids={e.organisation_id for e in done},
+                evaluation_ids=[e.pk for e in done]))
+    return len(done)
 
 
 def save_results(evaluations: list[Evaluation]) -> None:
