@@ -86,7 +86,8 @@ _MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compile(pat
                                r"should be a valid|error in (?:tool call|generating tool call) arguments|"
                                r"arguments? (?:could not|cannot) be (?:parsed|decoded)|field required|"
                                r"expecting (?:value|property name)[^\n]{0,20} line \d+ column|"
-                               r"(?:parse|decode) tool arguments|not a valid json"),
+                               r"(?:parse|decode) tool arguments|not a valid json|"
+                               r"mandatory input parameters are not present"),
     ("output_parse_error", r"outputparser|could not parse|failed to parse|invalid format|parsing error|"
                            r"output validation"),
     ("timeout", r"timeout|timed? ?out|deadline exceeded|took too long"),
