@@ -59,7 +59,7 @@ def evaluate(trace: Trace, *, domain_packs: Iterable[str] | None = None, human_l
     score, factors = reliability.quality_score(
         success=success, accuracy=accuracy, loops=loops, compliance_passed=compliance_passed,
         compliance_findings=len(findings), errors=errors, spans=len(spans), answers=answers)
-    if not answers:
+    if not answers and not reliability.empty(trace.output):  # an empty output is its own failure
         issues.append({"span_id": None, "name": "", "kind": "output", "type": "NonAnswer",
                        "message": f"the output does not answer the input ({answer_signal})", "category": "non_answer"})
 

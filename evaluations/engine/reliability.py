@@ -184,7 +184,9 @@ def answers_input(trace: Trace) -> tuple[bool, str]:
     Long outputs, structured outputs and outputs not recorded are taken as answers.
     """
     output = trace.output
-    if not isinstance(output, str) or not output.strip() or len(output) > NON_ANSWER_MAX_CHARS:
+    if empty(output):
+        return (False, "no output") if output_recorded(trace) else (True, "")
+    if not isinstance(output, str) or len(output) > NON_ANSWER_MAX_CHARS:
         return True, ""
     if _NON_ANSWER.search(output.strip()):
         return False, "give-up or refusal formula"
@@ -198,14 +200,16 @@ def answers_input(trace: Trace) -> tuple[bool, str]:
 # ranks above a success, and spreads inside its band by these factors.
 WEIGHTS: dict[str, float] = {"answer": 0.3, "tool_accuracy": 0.25, "no_loops": 0.15, "compliance": 0.15,
                              "clean_errors": 0.15}
+# The bands put the letters where the runs differ: a clean success is A+, one with recovered errors or a
+# non-answer A or A-; a failure that only missed the answer D to D+, one with failing tools or a crash F.
 SUCCESS_BAND = (70.0, 100.0)  # C- to A+
-FAILURE_BAND = (0.0, 69.0)  # F to D+
+FAILURE_BAND = (40.0, 69.0)  # F to D+
 
 
 def quality_score(*, success: bool, accuracy: ToolAccuracy, loops: list[Loop], compliance_passed: bool,
                   compliance_findings: int, errors: int, spans: int, answers: bool = True
                   ) -> tuple[float, list[dict[str, Any]]]:
-    """0-100 and each factor's value (0-1) and points: a success scores 70-100, a failure 0-69."""
+    """0-100 and each factor's value (0-1) and points: a success scores 70-100, a failure 40-69."""
     values = {
         "answer": 1.0 if answers else 0.0,
         "tool_accuracy": accuracy.accuracy,

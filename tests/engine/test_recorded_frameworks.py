@@ -228,3 +228,28 @@ def test_recorded_run(name):
     expected = want._replace(cost=None if want.cost is None else str(Decimal(want.cost).normalize()))
     assert got == expected
     assert result.success is (want.category == "")
+
+
+def test_grades_separate_the_recorded_runs():
+    results = [evaluate(to_trace(recorded_trace(name))) for name in EXPECTED]
+    grades = {r.grade for r in results}
+    assert len(grades) >= 4, grades  # not every success A+ and every failure F
+    assert min(r.score for r in results if r.success) > max(r.score for r in results if not r.success)
+    # a clean run, a run stopped at its step limit with every tool working, a run whose tool failed
+    by_name = dict(zip(EXPECTED, results, strict=True))
+    clean, stopped, broken = (by_name[n] for n in ("langgraph__clean", "langchain__max_iterations",
+                                                    "openai__tool_error"))
+    assert clean.score > stopped.score > broken.score
+    assert len({clean.grade, stopped.grade, broken.grade}) == 3
+
+
+def test_a_non_answer_is_not_a_hundred_points():
+    answered = evaluate(to_trace({"agent_id": "a", "input": "What is the refund policy for damaged kettles?",
+                                  "output": "Damaged kettles are refunded in full within 30 days."}))
+    echoed = evaluate(to_trace({"agent_id": "a", "input": "What is the refund policy for damaged kettles?",
+                                "output": "Here is what I found about: refund policy for damaged kettles"}))
+    gave_up = evaluate(to_trace({"agent_id": "a", "input": "Where is order 8812?", "output": "I don't know."}))
+    assert answered.score == 100
+    for result in (echoed, gave_up):
+        assert result.success and result.score < 100
+        assert [i["category"] for i in result.details["issues"]] == ["non_answer"]
