@@ -218,7 +218,9 @@ def quality_score(*, success: bool, accuracy: ToolAccuracy, loops: list[Loop], c
         "clean_errors": 1.0 - min(1.0, errors / spans) if spans else (0.0 if errors else 1.0),
     }
     low, high = SUCCESS_BAND if success else FAILURE_BAND
-    factors = [{"factor": "outcome", "weight": SUCCESS_BAND[0], "value": 1.0 if success else 0.0, "points": low}]
+    # the outcome's points are its band's floor: all of them for a success, FAILURE_BAND[0] of them for a failure
+    factors = [{"factor": "outcome", "weight": SUCCESS_BAND[0], "value": round(low / SUCCESS_BAND[0], 4),
+                "points": low}]
     factors += [{"factor": name, "weight": round((high - low) * weight, 2), "value": round(values[name], 4),
                  "points": round((high - low) * weight * values[name], 2)} for name, weight in WEIGHTS.items()]
     score = round(sum(f["points"] for f in factors), 2)
