@@ -57,8 +57,9 @@ FIXES: dict[tuple[str, str], Fix] = {
     ("tool_timeout", "openai_agents"): Fix(
         _TOOL_TIMEOUT_TITLE, _TOOL_TIMEOUT_WHY,
         "import httpx\nfrom agents import function_tool\n\n\n"
-        "@function_tool(failure_error_function=lambda ctx, error: f\"{tool} failed ({error}); retry once or answer "
-        "without it\")\nasync def {tool}(query: str) -> str:\n"
+        "# timeout= bounds the tool; its failure text reaches the model instead of failing the run\n"
+        "@function_tool(timeout=15.0, failure_error_function=lambda ctx, error: f\"{tool} failed ({error}); retry "
+        "once or answer without it\")\nasync def {tool}(query: str) -> str:\n"
         "    async with httpx.AsyncClient(timeout=10.0, transport=httpx.AsyncHTTPTransport(retries=2)) as http:\n"
         "        return (await http.get(TOOL_URL, params={\"q\": query})).text\n", target="tool"),
     ("tool_timeout", "pydantic_ai"): Fix(
