@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -16,7 +17,20 @@ MAX_EXAMPLES = 10
 MAX_EXAMPLE_INPUTS = 5
 
 
-Run = tuple[Evaluation, Trace]  # a finished run and the trace it was evaluated from
+@dataclass(frozen=True, slots=True)
+class Run:
+    """An evaluated run, the trace it was evaluated from (None when the engine failed on it), and, when it was
+    evaluated before, the fingerprint it was folded in with then ("" for a run that did not fail): a re-evaluated
+    run is never counted twice."""
+
+    evaluation: Evaluation
+    trace: Trace | None
+    folded_as: str | None = None
+
+    @property
+    def key(self) -> tuple:
+        return self.evaluation.organisation_id, self.evaluation.agent_id
+
 
 # What folding runs into a pattern changes (mark_fix_applied saves its own changes).
 FOLDED = ("occurrences", "first_seen", "last_seen", "example_traces", "example_inputs", "occurrences_since_fix",
@@ -33,23 +47,32 @@ def version_of(trace: Trace) -> str:
 
 def record(runs: Iterable[Run]) -> None:
     """Fold a batch of finished runs into their agents' patterns: the patterns concerned are created when new,
-    locked in one query (in key order, so concurrent workers never deadlock), changed, and written in one."""
+    locked in one query (in key order, so concurrent workers never deadlock), changed, and written in one.
+    A re-evaluated run whose failure changed moves from its old pattern to its new one."""
     failing: dict[tuple, list[Run]] = defaultdict(list)
+    unfolded: Counter[tuple] = Counter()
     by_agent: dict[tuple, list[Run]] = defaultdict(list)
     for run in runs:
-        evaluation = run[0]
-        by_agent[(evaluation.organisation_id, evaluation.agent_id)].append(run)
-        if evaluation.failure_fingerprint:
-            failing[(evaluation.organisation_id, evaluation.agent_id, evaluation.failure_fingerprint)].append(run)
-    if not by_agent:
+        fingerprint = run.evaluation.failure_fingerprint if run.trace else ""
+        if run.trace:
+            by_agent[run.key].append(run)
+        if run.folded_as == fingerprint:
+            continue
+        if fingerprint:
+            failing[(*run.key, fingerprint)].append(run)
+        if run.folded_as:
+            unfolded[(*run.key, run.folded_as)] += 1
+    if not by_agent and not unfolded:
         return
     _ensure_rows(failing)
-    locked = _lock(failing, by_agent)
+    locked = _lock([*failing, *unfolded], by_agent)
     changed = {}
     for pattern in locked:
-        runs_of_pattern = failing.get((pattern.organisation_id, pattern.agent_id, pattern.fingerprint))
-        if runs_of_pattern:
-            _add_occurrences(pattern, runs_of_pattern)
+        key = (pattern.organisation_id, pattern.agent_id, pattern.fingerprint)
+        if key in failing:
+            _add_occurrences(pattern, failing[key])
+        pattern.occurrences -= unfolded[key]
+        if key in failing or key in unfolded:
             changed[pattern.pk] = pattern
     for pattern in locked:
         if pattern.status in (PatternStatus.OPEN, PatternStatus.FIX_APPLIED) and \
@@ -61,26 +84,26 @@ def record(runs: Iterable[Run]) -> None:
 def _ensure_rows(failing: dict[tuple, list[Run]]) -> None:
     rows = []
     for (org, agent, fingerprint), runs in sorted(failing.items(), key=lambda item: str(item[0])):
-        first = runs[0][0]
+        first = runs[0].evaluation
         failure = first.details.get("failure") or {}
+        started = min(run.evaluation.started_at for run in runs)
         rows.append(FailurePattern(
             organisation_id=org, agent_id=agent, fingerprint=fingerprint, category=first.failure_category,
             message=(failure.get("normalised") or failure.get("message") or "")[:2000],
-            step=(failure.get("step") or "")[:512], framework=first.framework,
-            first_seen=min(e.started_at for e, _ in runs), last_seen=min(e.started_at for e, _ in runs),
+            step=(failure.get("step") or "")[:512], framework=first.framework, first_seen=started, last_seen=started,
         ))
     FailurePattern.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def _lock(failing: dict[tuple, list[Run]], by_agent: dict[tuple, list[Run]]) -> list[FailurePattern]:
-    """The patterns the runs fold into, and the agents' patterns the runs may advance: those with a fix applied,
-    and open ones seen on a version other than the batch's (a new version marks them fixed)."""
+def _lock(patterns: list[tuple], by_agent: dict[tuple, list[Run]]) -> list[FailurePattern]:
+    """The patterns runs fold into or leave, and the agents' patterns the runs may advance: those with a fix
+    applied, and open ones seen on a version other than the batch's (a new version marks them fixed)."""
     wanted = Q()
-    for org, agent, fingerprint in failing:
+    for org, agent, fingerprint in patterns:
         wanted |= Q(organisation_id=org, agent_id=agent, fingerprint=fingerprint)
     for (org, agent), runs in by_agent.items():
         advancing = Q(status=PatternStatus.FIX_APPLIED)
-        versions = {version_of(trace) for _, trace in runs} - {""}
+        versions = {version_of(run.trace) for run in runs} - {""}
         if versions:
             open_elsewhere = Q(status=PatternStatus.OPEN) & ~Q(agent_version="")
             if len(versions) == 1:
@@ -92,33 +115,35 @@ def _lock(failing: dict[tuple, list[Run]], by_agent: dict[tuple, list[Run]]) -> 
 
 
 def _add_occurrences(pattern: FailurePattern, runs: list[Run]) -> None:
-    started = [e.started_at for e, _ in runs]
+    started = [run.evaluation.started_at for run in runs]
     pattern.occurrences += len(runs)
     pattern.first_seen = min(pattern.first_seen, *started)
     pattern.last_seen = max(pattern.last_seen, *started)
-    recent = sorted(runs, key=lambda run: run[0].started_at, reverse=True)
-    pattern.example_traces = _unique([str(e.trace_id) for e, _ in recent] + pattern.example_traces)[:MAX_EXAMPLES]
-    inputs = [trace.input for _, trace in recent if trace.input is not None]
+    recent = sorted(runs, key=lambda run: run.evaluation.started_at, reverse=True)
+    pattern.example_traces = _unique([str(run.evaluation.trace_id) for run in recent]
+                                     + pattern.example_traces)[:MAX_EXAMPLES]
+    inputs = [run.trace.input for run in recent if run.trace.input is not None]
     pattern.example_inputs = _unique(inputs + pattern.example_inputs)[:MAX_EXAMPLE_INPUTS]
     if pattern.status in (PatternStatus.FIX_APPLIED, PatternStatus.RESOLVED, PatternStatus.REGRESSED):
         pattern.occurrences_since_fix += len(runs)
         pattern.status = PatternStatus.REGRESSED
-    versions = {version_of(trace) for _, trace in runs} - {""}
+    versions = {version_of(run.trace) for run in runs} - {""}
     if versions:
         pattern.agent_version = max(versions)
 
 
 def _advance(pattern: FailurePattern, runs: list[Run]) -> bool:
-    """Clean runs count towards resolving a fixed pattern; a new agent version marks an open one as fixed.
-    Returns whether the pattern changed."""
-    versions = {version_of(trace) for _, trace in runs} - {""}
+    """Clean runs count towards resolving a fixed pattern (each run once: not again when re-evaluated); a new agent
+    version marks an open one as fixed. Returns whether the pattern changed."""
+    versions = {version_of(run.trace) for run in runs} - {""}
     if pattern.status == PatternStatus.OPEN:
         if pattern.agent_version and versions - {pattern.agent_version}:
             mark_fix_applied(pattern)
             return True
         return False
-    pattern.runs_since_fix += sum(1 for e, _ in runs if e.failure_fingerprint != pattern.fingerprint
-                                  and e.started_at >= pattern.fix_applied_at)
+    pattern.runs_since_fix += sum(1 for run in runs if run.folded_as is None
+                                  and run.evaluation.failure_fingerprint != pattern.fingerprint
+                                  and run.evaluation.started_at >= pattern.fix_applied_at)
     pattern.status = plan.pattern_status(
         fix_applied=True, runs_since_fix=pattern.runs_since_fix,
         occurrences_since_fix=pattern.occurrences_since_fix, prior_rate=pattern.prior_rate)

@@ -161,14 +161,13 @@ def _locked(ids: Sequence[int]) -> list[Evaluation]:
 
 def _evaluate_and_save(evaluations: list[Evaluation], traces: dict[uuid.UUID, bytes | str]) -> None:
     rollup = RollupDeltas()
-    done = [(evaluation, trace) for evaluation in evaluations
-            if (trace := _evaluate(evaluation, traces.get(evaluation.trace_id), rollup)) is not None]
+    runs = [_evaluate(evaluation, traces.get(evaluation.trace_id), rollup) for evaluation in evaluations]
     now = timezone.now()  # when the verdicts are written: the end of the 202 → verdict lag
     for evaluation in evaluations:
         evaluation.evaluated_at = now
     update_rows(Evaluation, evaluations, SAVED_FIELDS)
     rollup.save()
-    patterns.record(done)
+    patterns.record(runs)
 
 
 def _evaluate_one_by_one(ids: Sequence[int], traces: dict[uuid.UUID, bytes | str]) -> list[Evaluation]:
@@ -185,10 +184,12 @@ def _evaluate_one_by_one(ids: Sequence[int], traces: dict[uuid.UUID, bytes | str
     return evaluations
 
 
-def _evaluate(evaluation: Evaluation, stored: bytes | str | None, rollup: RollupDeltas) -> engine.Trace | None:
-    """Run the engine on one run; its previous contribution to the rollups (re-evaluation) is replaced.
-    Returns the trace it evaluated, or None when it failed."""
+def _evaluate(evaluation: Evaluation, stored: bytes | str | None, rollup: RollupDeltas) -> patterns.Run:
+    """Run the engine on one run; its previous contribution to the rollups and patterns (re-evaluation) is replaced.
+    Returns the run with the trace it evaluated (None when it failed)."""
+    folded_as = None
     if evaluation.counted_in is not None:
+        folded_as = evaluation.failure_fingerprint
         rollup.count(evaluation, -1)
         evaluation.counted_in = None
     evaluation.attempts += 1
@@ -198,11 +199,11 @@ def _evaluate(evaluation: Evaluation, stored: bytes | str | None, rollup: Rollup
     except Exception:
         log.exception("engine failed on evaluation %s (trace %s)", evaluation.pk, evaluation.trace_id)
         evaluation.status = EvaluationStatus.FAILED
-        return None
+        return patterns.Run(evaluation, None, folded_as)
     for name in RESULT_FIELDS:
         setattr(evaluation, name, getattr(result, name))
     evaluation.savings_usd = savings_of(result)
     evaluation.status = EvaluationStatus.DONE
     evaluation.counted_in = hour_of(evaluation.started_at)
     rollup.count(evaluation, +1)
-    return trace
+    return patterns.Run(evaluation, trace, folded_as)

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Set while a wake-up message is queued and not yet started: one queued wake-up is enough for any number of runs.
 WAKE_KEY = "evaluations:wake-queued"
-WAKE_KEY_SECONDS = 30
+WAKE_KEY_SECONDS = 10
 # A task hands over to a fresh message after this long, so other tasks on the worker get their turn.
 TASK_SECONDS = 10
 # After a failed publish, a process does not try again for this long (the sweeper publishes meanwhile).

@@ -12,7 +12,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+
+from evaluations.tasks import WAKE_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,13 +73,14 @@ def running(args: list[str], env: dict[str, str], log_name: str):
 
 
 @contextmanager
-def celery_worker(queue_purge: bool = True, pool: str = "solo", **env: str):
+def celery_worker(queue_purge: bool = True, pool: str = "solo", log_name: str = "test-worker", **env: str):
     args = [sys.executable, "-m", "celery", "-A", "arcweb", "worker", f"--pool={pool}", "--concurrency=1",
             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"]
     if queue_purge:
         args.append("--purge")
-    with running(args, process_env(**env), "test-worker") as process:
-        log = log_path("test-worker")
+        cache.delete(WAKE_KEY)  # the purged wake-up is no longer queued
+    with running(args, process_env(**env), log_name) as process:
+        log = log_path(log_name)
         if not wait_until(lambda: b" ready." in log.read_bytes(), timeout=30):
             raise TimeoutError(f"the worker did not start: {log.read_text()[-2000:]}")
         yield process
