@@ -191,6 +191,7 @@ ARC_MAX_BODY_BYTES = 10 * 1024 * 1024
 # Pending runs a worker takes per transaction, and how often beat wakes the workers for runs no message announced.
 ARC_EVALUATION_BATCH = int(os.environ.get("ARC_EVALUATION_BATCH", "200"))
 ARC_WAKE_SECONDS = float(os.environ.get("ARC_WAKE_SECONDS", "10"))
+ARC_METRICS_TOKEN = os.environ.get("ARC_METRICS_TOKEN", "")
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from evaluations import api as ev
+from evaluations.metrics import metrics
 from traces.api import LegacyTraceView, SessionListView, TraceCollectionView, TraceDetailView, UserListView
 from traces.export_api import ExportView
 from traces.otlp_api import LangfuseOtlpTracesView, OtlpTracesView
@@ -34,6 +35,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", views.accept_invite, name="accept-invite"),
     path("api/v1/", include(api_v1)),
