@@ -188,6 +188,11 @@ SPECTACULAR_SETTINGS = {
 
 ARC_MAX_BATCH_TRACES = 1000
 ARC_MAX_BODY_BYTES = 10 * 1024 * 1024
+# Outbound calls to tenant-given URLs (arcweb/outbound.py): private targets only when the operator allows them.
+ARC_MODEL_ENDPOINTS_ALLOW_PRIVATE = env_bool("ARC_MODEL_ENDPOINTS_ALLOW_PRIVATE")
+ARC_WEBHOOKS_ALLOW_PRIVATE = env_bool("ARC_WEBHOOKS_ALLOW_PRIVATE")
+# Fernet keys for secrets at rest, newest first (arcweb/encryption.py); derived from SECRET_KEY when unset.
+ARC_ENCRYPTION_KEYS = env_list("ARC_ENCRYPTION_KEYS")
 # Pending runs a worker takes per transaction, and how often beat wakes the workers for runs no message announced.
 ARC_EVALUATION_BATCH = int(os.environ.get("ARC_EVALUATION_BATCH", "200"))
 ARC_WAKE_SECONDS = float(os.environ.get("ARC_WAKE_SECONDS", "10"))

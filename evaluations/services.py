@@ -26,8 +26,9 @@ from traces.models import Trace as TraceRow
 
 from . import engine, patterns
 from .bulk import update_rows
-from .models import Evaluation, EvaluationStatus
+from .models import Baseline, Evaluation, EvaluationStatus
 from .rollups import RollupDeltas, hour_of
+from .signals import verdicts_saved
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,12 @@ def evaluate_batch(limit: int | None = None) -> Batch:
             # A result some column refuses (a cost past its precision, …): save the runs one at a time, so only the
             # run that cannot be stored fails and the batch does not come back forever.
             evaluations = _evaluate_one_by_one(ids, traces)
-    return Batch(len(ids), sum(e.status == EvaluationStatus.DONE for e in evaluations), more)
+        done = [e for e in evaluations if e.status == EvaluationStatus.DONE]
+        if done:
+            transaction.on_commit(lambda: verdicts_saved.send(
+                sender=Evaluation, organisation_ids={e.organisation_id for e in done},
+                evaluation_ids=[e.pk for e in done]))
+    return Batch(len(ids), len(done), more)
 
 
 def claim_pending(limit: int) -> tuple[list[int], bool]:
@@ -207,3 +213,11 @@ def _evaluate(evaluation: Evaluation, stored: bytes | str | None, rollup: Rollup
     evaluation.counted_in = hour_of(evaluation.started_at)
     rollup.count(evaluation, +1)
     return patterns.Run(evaluation, trace, folded_as)
+
+
+def save_baseline(*, organisation, agent, name: str, span, created_by=None) -> Baseline:
+    """Name a window of an agent's runs (saving a name again moves it to the new window)."""
+    baseline, _ = Baseline.objects.update_or_create(
+        organisation=organisation, agent=agent, name=name,
+        defaults={"start": span.start, "end": span.end, "created_by": created_by})
+    return baseline
