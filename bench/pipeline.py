@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import GUNICORN, PYTHON, ROOT, free_port, pg_admin, sh, trace_template, wait_healthy  # noqa: E402
-from soak import batch_body, paced  # noqa: E402
+from soak import batch_body, paced, percentile  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/arc_bench_pipeline")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
@@ -135,10 +135,6 @@ def drain(timeout: float, phase: Phase) -> float:
         phase.backlog.append((round((datetime.now(UTC) - phase.started).total_seconds(), 1), waiting))
         time.sleep(1)
     return time.monotonic() - started
-
-
-def percentile(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))] if values else float("nan")
 
 
 def figures(phase: Phase, noisy: str | None) -> dict:
