@@ -236,15 +236,20 @@ def main() -> int:
                           "errors": errors, "lag": lag}))
         return 0 if errors == 0 and counts["traces"] == recorder.acknowledged and not counts["pending"] else 1
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+        stop_processes(processes)
         pg_admin(f'drop database if exists "{db}" with (force)')
         broker.flushdb()
+
+
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM each process group started here (SIGKILL after 20 s)."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def percentile(values: list[float], q: float) -> float:
