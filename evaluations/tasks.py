@@ -7,6 +7,7 @@ publishes one every ARC_WAKE_SECONDS (the sweeper), and a starting worker wakes 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
@@ -31,11 +32,13 @@ _broker_down_until = 0.0
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def evaluate_pending() -> int:
-    """Evaluate pending runs batch after batch while full batches come back; each full batch first wakes another
+    """Evaluate pending runs batch after batch while full batches come back; after each full batch it wakes another
     worker, so every worker process joins in while there is a backlog. Returns how many runs it evaluated."""
     eager = current_app.conf.task_always_eager
     if not eager:
-        cache.delete(WAKE_KEY)  # from now on a new wake-up queues another message
+        # From now on a new wake-up queues another message (should Redis be gone, the key expires by itself).
+        with contextlib.suppress(Exception):
+            cache.delete(WAKE_KEY)
     evaluated, started = 0, time.monotonic()
     while True:
         batch = evaluate_batch()
