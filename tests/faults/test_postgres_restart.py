@@ -20,12 +20,11 @@ from tests.conftest import sample_trace
 from tests.processes import wait_until, web_server
 from traces.models import Trace
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
 CLUSTERS = Path("/etc/postgresql")
-if not (shutil.which("pg_ctlcluster") and CLUSTERS.is_dir() and os.geteuid() == 0
-        and connection.vendor == "postgresql"):
-    pytest.skip("needs the local PostgreSQL cluster, root and pg_ctlcluster", allow_module_level=True)
+pytestmark = [pytest.mark.slow, pytest.mark.postgres_restart, pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(not (shutil.which("pg_ctlcluster") and CLUSTERS.is_dir() and os.geteuid() == 0
+                                      and connection.vendor == "postgresql"),
+                                 reason="needs the local PostgreSQL cluster, root and pg_ctlcluster")]
 
 
 def pg(action: str) -> None:
