@@ -63,8 +63,9 @@ def create_tenants(env: dict[str, str], names: list[str]) -> dict[str, str]:
     """An organisation and an API key per name, made in one Django process."""
     script = ("from arcweb.services import create_api_key, create_organisation, get_or_create_user\n"
               f"for name in {names!r}:\n"
-              "    org = create_organisation(name=name, owner=get_or_create_user(name + '@bench.test'), slug=name)\n"
-              "    print(name, create_api_key(organisation=org, name='bench')[1])\n")
+              "    owner = get_or_create_user(name + '@bench.test')\n"
+              "    org = create_organisation(name=name, owner=owner, slug=name)\n"
+              "    print(name, create_api_key(organisation=org, owner=owner, name='bench')[1])\n")
     out = sh(str(PYTHON), "manage.py", "shell", "-c", script, env=env)
     return dict(words for words in map(str.split, out.splitlines()) if len(words) == 2 and words[0] in names)
 
