@@ -14,6 +14,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("evaluations.ops_urls")),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", views.accept_invite, name="accept-invite"),
     path("api/v1/", include(api_v1)),
