@@ -7,7 +7,6 @@ REDIS_URL it runs on PostgreSQL, Redis and Celery workers. docs/deploy.md lists 
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -196,7 +195,10 @@ ARC_MODEL_ENDPOINTS_ALLOW_PRIVATE = env_bool("ARC_MODEL_ENDPOINTS_ALLOW_PRIVATE"
 ARC_WEBHOOKS_ALLOW_PRIVATE = env_bool("ARC_WEBHOOKS_ALLOW_PRIVATE")
 # Fernet keys for secrets at rest, newest first (arcweb/encryption.py); derived from SECRET_KEY when unset.
 ARC_ENCRYPTION_KEYS = env_list("ARC_ENCRYPTION_KEYS")
-ARC_SWEEP_AFTER = timedelta(minutes=int(os.environ.get("ARC_SWEEP_AFTER_MINUTES", "3")))
+# Pending runs a worker takes per transaction, and how often beat wakes the workers for runs no message announced.
+ARC_EVALUATION_BATCH = int(os.environ.get("ARC_EVALUATION_BATCH", "200"))
+ARC_WAKE_SECONDS = float(os.environ.get("ARC_WAKE_SECONDS", "10"))
+ARC_METRICS_TOKEN = os.environ.get("ARC_METRICS_TOKEN", "")
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -207,13 +209,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-# With the broker down a publish fails fast (the sweeper re-enqueues); ingestion must not hang on it.
+# With the broker down a publish fails fast (the runs wait in the database for the sweeper); ingestion must not hang on it.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5, "visibility_timeout": 600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker or beat that loses the broker reconnects for as long as it takes (Celery's default gives up after 100
+# attempts, about 45 minutes, and exits). A batch running meanwhile finishes and commits: its message is only a
+# wake-up, so cancelling it on connection loss would only throw the work away.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE = {
-    "sweep-pending-evaluations": {"task": "evaluations.tasks.sweep_pending", "schedule": 60.0},
+    # The sweeper: pending runs whose wake-up was lost (broker down at publish, broker restarted) are taken within
+    # ARC_WAKE_SECONDS of the broker answering, by whichever worker is up; an unneeded wake-up expires unread.
+    "evaluate-pending-runs": {"task": "evaluations.tasks.evaluate_pending", "schedule": ARC_WAKE_SECONDS,
+                              "options": {"expires": ARC_WAKE_SECONDS}},
     "weekly-reports": {"task": "reports.tasks.make_weekly_reports", "schedule": 3600.0},
     "enforce-retention": {"task": "traces.tasks.enforce_retention", "schedule": 3600.0},
 }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("sdk/<str:filename>", views.sdk_download, name="sdk-download"),
+    path("", include("evaluations.ops_urls")),
     path("accounts/", include("allauth.urls")),
     path("invitations/<str:token>/", views.accept_invite, name="accept-invite"),
     path("api/v1/", include(api_v1)),

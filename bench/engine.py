@@ -1,6 +1,12 @@
-"""Engine throughput: traces/s for realistic 10- and 100-span traces, and an agent rollup over 100,000 runs.
+"""Engine throughput: traces/s for realistic 10- and 100-span traces, and an agent rollup over 100,000 runs;
+then one evaluation worker process (engine + saving results, rollups and patterns) against PostgreSQL.
 
-Run: .venv/bin/python bench/engine.py
+The worker figure stores realistic 10-span traces (bench/ingest.py's, ~6 KB) through the ingestion function into a
+scratch database (BENCH_PG_URL, default arc_bench_engine: created, migrated and dropped), then times
+`evaluate_batch` taking them in batches until none is pending, in this one process; the engine alone is timed on
+the same traces in the same sitting, so the two compare as a ratio.
+
+Run: .venv/bin/python bench/engine.py [--worker-traces 6000] [--batch 200] [--repeat 3] [--no-worker]
 """
 
 from __future__ import annotations
@@ -74,7 +80,74 @@ def rollup_seconds(runs: int) -> float:
     return time.perf_counter() - start
 
 
+def worker_rates(traces: int, batch: int, repeat: int) -> list[tuple[float, float]]:
+    """(engine alone, worker) evaluations/s on the same stored traces, `repeat` times, each on fresh rows."""
+    import json
+    import os
+    import subprocess
+    import uuid
+
+    from ingest import PYTHON, ROOT, pg_admin, trace_template
+
+    url = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/arc_bench_engine")
+    db = url.rsplit("/", 1)[1]
+    os.environ.update(DATABASE_URL=url, REDIS_URL="", DJANGO_SETTINGS_MODULE="arcweb.settings", LOG_LEVEL="WARNING")
+    pg_admin(f'drop database if exists "{db}" with (force)')
+    pg_admin(f'create database "{db}"')
+    try:
+        subprocess.run([str(PYTHON), "manage.py", "migrate", "-v0"], cwd=ROOT, env=os.environ, check=True)
+        import django
+
+        django.setup()
+        from arcweb.celery import app
+        from arcweb.services import create_organisation, get_or_create_user
+        from evaluations.engine import evaluate as run_engine
+        from evaluations.models import Evaluation
+        from evaluations.services import _decode_trace, evaluate_batch, stored_traces
+        from traces.ingest import ingest_traces
+
+        app.conf.task_always_eager = False  # ingestion only stores (its wake-up goes to the in-memory broker)
+        organisation = create_organisation(name="Bench", owner=get_or_create_user("bench@example.com"), slug="bench")
+        templates = [trace_template(seed) for seed in range(20)]
+        rates = []
+        for _ in range(repeat):
+            for start in range(0, traces, 100):
+                payloads = [json.loads(templates[n % 20].replace("@@TRACE_ID@@", uuid.uuid4().hex))
+                            for n in range(start, min(traces, start + 100))]
+                ingest_traces(organisation=organisation, payloads=payloads)
+            pending = Evaluation.objects.filter(status="pending")
+            stored = list(stored_traces(list(pending.values_list("trace_id", flat=True))).values())
+            started = time.perf_counter()
+            for text in stored:
+                run_engine(_decode_trace(text))
+            engine_rate = len(stored) / (time.perf_counter() - started)
+            started = time.perf_counter()
+            evaluated = 0
+            while (taken := evaluate_batch(batch)).taken:
+                evaluated += taken.evaluated
+            rates.append((engine_rate, evaluated / (time.perf_counter() - started)))
+        return rates
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        pg_admin(f'drop database if exists "{db}" with (force)')
+
+
 if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--worker-traces", type=int, default=6000)
+    parser.add_argument("--batch", type=int, default=200, help="runs a worker takes per transaction")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-worker", action="store_true", help="the engine figures only (no database)")
+    args = parser.parse_args()
     print(f"10-span traces:  {traces_per_second(10, 3000):,.0f} traces/s (to_trace + evaluate, one core)")
     print(f"100-span traces: {traces_per_second(100, 300):,.0f} traces/s")
     print(f"agent rollup over 100,000 runs from aggregates: {rollup_seconds(100_000) * 1000:.2f} ms")
+    if not args.no_worker:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        for engine_rate, worker_rate in worker_rates(args.worker_traces, args.batch, args.repeat):
+            print(f"worker, one process, batches of {args.batch}: {worker_rate:,.0f} evaluations/s "
+                  f"(engine alone on the same traces: {engine_rate:,.0f}/s; worker/engine {worker_rate / engine_rate:.2f})")

@@ -1,6 +1,7 @@
 """Soak: ten minutes of mixed traffic at about half the measured capacity, against gunicorn + a Celery worker
 on PostgreSQL and Redis. Prints, per minute, requests, errors and p95 latency, the resident memory of the web
-and worker processes at the start and the end, and whether every acknowledged trace was stored and evaluated.
+and worker processes at the start and the end, whether every acknowledged trace was stored and evaluated, and
+how far the verdicts were behind (202 → verdict, from the rows' timestamps).
 
 Traffic (paced, from threads in this process): 10-trace batches and single traces (about 100 traces/s
 together), the overview page, the trace explorer and an explorer text search (logged in), and API reads (trace
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import signal
@@ -227,19 +229,50 @@ def main() -> int:
               f"worker {memory['worker'][0]} → {memory['worker'][-1]}")
         print(f"acknowledged traces {recorder.acknowledged}; stored {counts['traces']}; evaluated {counts['done']}; "
               f"pending {counts['pending']}; errors {errors}")
+        lag = verdict_lag()
+        print(f"verdict lag (202 → verdict): p50 {lag['p50']} s, p95 {lag['p95']} s, max {lag['max']} s; "
+              f"p95 per minute: {lag['p95_per_minute']}")
         print(json.dumps({"memory": memory, "acknowledged": recorder.acknowledged, "counts": counts,
-                          "errors": errors}))
+                          "errors": errors, "lag": lag}))
         return 0 if errors == 0 and counts["traces"] == recorder.acknowledged and not counts["pending"] else 1
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+        stop_processes(processes)
         pg_admin(f'drop database if exists "{db}" with (force)')
         broker.flushdb()
+
+
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM each process group started here (SIGKILL after 20 s)."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile of sorted values."""
+    return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))] if values else float("nan")
+
+
+def verdict_lag() -> dict:
+    """Seconds from a trace's receipt to its verdict (Evaluation.evaluated_at − Trace.received_at), over all
+    evaluated runs and per minute of the run."""
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("postgres://", "postgresql://")) as conn:
+        rows = conn.execute("select t.received_at, extract(epoch from e.evaluated_at - t.received_at)::float8 "
+                            "from traces_trace t join evaluations_evaluation e on e.trace_id = t.id "
+                            "where e.status = 'done' order by t.received_at").fetchall()
+    lags = sorted(lag for _, lag in rows)
+    minutes: dict[int, list[float]] = defaultdict(list)
+    for received, lag in rows:
+        minutes[int((received - rows[0][0]).total_seconds() // 60)].append(lag)
+    return {"p50": round(percentile(lags, 0.5), 2), "p95": round(percentile(lags, 0.95), 2),
+            "max": round(lags[-1], 2) if lags else None,
+            "p95_per_minute": [round(percentile(sorted(v), 0.95), 2) for _, v in sorted(minutes.items())]}
 
 
 def wait_evaluated(env: dict[str, str], timeout: float) -> dict[str, int]:

@@ -7,8 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
+
 from arcweb.windows import hour_of  # noqa: F401  (the hour a run is counted in; re-exported for the worker)
 
+from .bulk import update_rows
 from .engine.reliability import WindowCounts, latency_bucket
 from .models import AgentHour, Evaluation
 
@@ -65,15 +68,21 @@ class RollupDeltas:
             self.deltas[key].values["successes"] += 1 if after else -1
 
     def save(self) -> None:
-        """Apply the changes: rows are created when missing, then locked and added to."""
+        """Apply the changes: missing rows are created, then all are locked, added to and written back at once.
+        Rows are created and locked in key order, so workers adding to the same hours never deadlock."""
         if not self.deltas:
             return
+        keys = sorted(self.deltas, key=lambda key: (str(key[0]), str(key[1]), key[2]))
         AgentHour.objects.bulk_create(
-            [AgentHour(organisation_id=org, agent_id=agent, hour=hour) for org, agent, hour in self.deltas],
+            [AgentHour(organisation_id=org, agent_id=agent, hour=hour) for org, agent, hour in keys],
             ignore_conflicts=True,
         )
-        for (org, agent, hour), delta in sorted(self.deltas.items(), key=lambda item: str(item[0])):
-            row = AgentHour.objects.select_for_update().get(organisation_id=org, agent_id=agent, hour=hour)
+        wanted = Q()
+        for org, agent, hour in keys:
+            wanted |= Q(organisation_id=org, agent_id=agent, hour=hour)
+        rows = list(AgentHour.objects.select_for_update().filter(wanted).order_by("organisation_id", "agent_id", "hour"))
+        for row in rows:
+            delta = self.deltas[(row.organisation_id, row.agent_id, row.hour)]
             for name, change in delta.values.items():
                 setattr(row, name, getattr(row, name) + change)
             histogram = list(row.latency_histogram)
@@ -82,7 +91,7 @@ class RollupDeltas:
                     histogram.extend([0] * (bucket + 1 - len(histogram)))
                 histogram[bucket] += change
             row.latency_histogram = histogram
-            row.save()
+        update_rows(AgentHour, rows, [*SUMMED, "latency_histogram"])
 
 
 def window_counts(hours: Iterable[AgentHour]) -> WindowCounts:

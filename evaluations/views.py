@@ -55,6 +55,8 @@ def _run_context(request, trace: Trace, *, form: FeedbackForm | None = None, err
     spans = waterfall(trace, costs)
     return {
         "nav": "traces", "trace": trace, "evaluation": evaluation, "details": details,
+        "fixes": selectors.trace_fixes(request.organisation, evaluation) if evaluation is not None else [],
+        "output_recorded": not isinstance(trace.metadata, dict) or trace.metadata.get("output_recorded") is not False,
         "spans": spans, "picked": span_detail(trace, spans, request.GET.get("span")),
         "input": shown(trace.input), "output": shown(trace.output),
         "error": trace.error if isinstance(trace.error, dict) else None,

@@ -12,7 +12,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+
+from evaluations.tasks import WAKE_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,13 +73,14 @@ def running(args: list[str], env: dict[str, str], log_name: str):
 
 
 @contextmanager
-def celery_worker(queue_purge: bool = True, pool: str = "solo", **env: str):
+def celery_worker(queue_purge: bool = True, pool: str = "solo", log_name: str = "test-worker", **env: str):
     args = [sys.executable, "-m", "celery", "-A", "arcweb", "worker", f"--pool={pool}", "--concurrency=1",
             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"]
     if queue_purge:
         args.append("--purge")
-    with running(args, process_env(**env), "test-worker") as process:
-        log = log_path("test-worker")
+        cache.delete(WAKE_KEY)  # the purged wake-up is no longer queued
+    with running(args, process_env(**env), log_name) as process:
+        log = log_path(log_name)
         if not wait_until(lambda: b" ready." in log.read_bytes(), timeout=30):
             raise TimeoutError(f"the worker did not start: {log.read_text()[-2000:]}")
         yield process
@@ -89,6 +93,41 @@ def web_server(port: int | None = None, **env: str):
     with running(args, process_env(**env), "test-web") as process:
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}", process
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port (never the shared one), keeping nothing on disk: stopped and
+    started again, it comes back empty, as a broker restarted without persistence does."""
+
+    def __init__(self, directory: Path):
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@contextmanager
+def private_redis(directory: Path):
+    server = PrivateRedis(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def wait_until(predicate, timeout: float = 30, interval: float = 0.2) -> bool:

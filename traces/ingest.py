@@ -24,7 +24,7 @@ from evaluations.engine import InvalidTrace, Trace, to_trace
 from evaluations.engine.jsonvalues import map_strings
 from evaluations.engine.trace import to_builtins
 from evaluations.models import Evaluation, EvaluationStatus, Feedback
-from evaluations.tasks import publish
+from evaluations.tasks import wake
 
 from .models import Agent
 from .models import Trace as TraceRow
@@ -139,7 +139,7 @@ def _store(organisation: Organisation, valid: list[tuple[int, Trace]], merge_spa
         if merge_spans and existing:
             evaluation_ids += _merge(organisation, existing, [t for _, t in valid if t.trace_id in existing], now)
         if evaluation_ids:
-            transaction.on_commit(lambda: publish(evaluation_ids))
+            transaction.on_commit(wake)
     ids = {**existing, **stored}
     created_set = set(created_ids)
     return [Accepted(index, ids[trace.trace_id], trace.trace_id, ids[trace.trace_id] in created_set)

@@ -26,10 +26,15 @@ def run(n: int, task: int, ok: bool) -> dict:
 
 
 @pytest.fixture
-def agent_with_pending_runs(acme, acme_api, django_capture_on_commit_callbacks):
+def agent_runs(acme_api):
     wins = [4, 4, 3, 2, 4, 1]  # successes of 4 runs per task
     acme_api.post("/api/v1/traces", [run(n, task, n < w) for task, w in enumerate(wins) for n in range(4)])
-    # A burst whose evaluation is never queued (its on-commit publish does not run): it stays pending.
+
+
+@pytest.fixture
+def agent_with_pending_runs(acme, agent_runs, django_capture_on_commit_callbacks):
+    # A burst whose evaluation is never queued (its on-commit wake-up does not run): it stays pending until the
+    # next wake-up, which takes every pending run.
     burst = [run(n, 100 + task, True) for task in range(5) for n in range(3)]
     with django_capture_on_commit_callbacks(execute=False):
         response = Client().post("/api/v1/traces", burst, content_type="application/json",
@@ -80,7 +85,7 @@ def test_api_pages_and_snapshot_agree_while_runs_are_pending(acme, acme_api, age
     assert listed["display"] == api["display"] and api["display"]["grade"] == api["grade"]
 
 
-def test_a_report_of_several_agents_has_the_engines_headline(acme, acme_api, agent_with_pending_runs):
+def test_a_report_of_several_agents_has_the_engines_headline(acme, acme_api, agent_runs):
     acme_api.post("/api/v1/traces", [sample_trace(f"other-{i}", agent_id="other-bot") for i in range(6)])
     report = acme_api.post("/api/v1/reports", {"agents": [AGENT, "other-bot"], "window": "7d"}).json()
     headline = report["snapshot"]["headline"]

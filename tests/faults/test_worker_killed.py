@@ -46,8 +46,8 @@ def test_killed_worker_child_is_replaced_and_every_run_is_evaluated_once(acme_ap
     assert Evaluation.objects.filter(status="pending").count() == RUNS
     with celery_worker(queue_purge=False, pool="prefork") as worker:
         log = log_path("test-worker")
-        assert wait_until(lambda: b"Task evaluations.tasks.evaluate_traces" in log.read_bytes()
-                          or b"evaluate_traces[" in log.read_bytes(), timeout=30)
+        assert wait_until(lambda: b"Task evaluations.tasks.evaluate_pending" in log.read_bytes()
+                          or b"evaluate_pending[" in log.read_bytes(), timeout=30)
         child = pool_child(worker.pid)
         assert child is not None, "no pool process to kill"
         busy_from = cpu_seconds(child)

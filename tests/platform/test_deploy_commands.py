@@ -78,3 +78,19 @@ def get_or_none(url: str) -> int | None:
         return get(url)[0]
     except OSError:
         return None
+
+
+def test_every_long_running_process_is_supervised():
+    """A process that exits (a crash, a broker retry given up) is started again with nobody at the console: in
+    docker-compose.yml, and in the systemd units docs/deploy.md gives."""
+    import re
+
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert {name: service.get("restart") for name, service in services.items()} == dict.fromkeys(
+        ("web", "worker", "beat", "postgres", "redis"), "unless-stopped")
+    units = re.findall(r"```ini\n(# /etc/systemd/system/(arc-\w+)\.service.*?)```", (ROOT / "docs" / "deploy.md")
+                       .read_text(), flags=re.S)
+    assert sorted(name for _, name in units) == ["arc-beat", "arc-web", "arc-worker"]
+    assert all("\nRestart=always\n" in unit for unit, _ in units)

@@ -5,7 +5,9 @@ from django.utils import timezone
 from arcweb.models import Organisation
 from evaluations.engine import ENGINE_VERSION
 from evaluations.models import Evaluation, EvaluationStatus
-from evaluations.tasks import CHUNK, publish
+from evaluations.tasks import wake
+
+CHUNK = 1000
 
 
 class Command(BaseCommand):
@@ -26,8 +28,8 @@ class Command(BaseCommand):
         if not all:
             evaluations = evaluations.filter(~Q(engine_version=ENGINE_VERSION))
         ids = list(evaluations.values_list("pk", flat=True))
-        for start in range(0, len(ids), CHUNK * 10):
-            chunk = ids[start:start + CHUNK * 10]
-            Evaluation.objects.filter(pk__in=chunk).update(status=EvaluationStatus.PENDING, enqueued_at=timezone.now())
-            publish(chunk)
+        for start in range(0, len(ids), CHUNK):  # short transactions: ingestion and workers go on meanwhile
+            Evaluation.objects.filter(pk__in=ids[start:start + CHUNK]).update(
+                status=EvaluationStatus.PENDING, enqueued_at=timezone.now())
+            wake()
         self.stdout.write(f"{len(ids)} runs queued for evaluation by engine {ENGINE_VERSION}")
