@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from evaluations import views as evaluation_views
+from experiments.urls import page_urlpatterns as experiment_pages
 from reports import views as report_views
 from traces import views as trace_views
 
@@ -46,4 +47,5 @@ urlpatterns = [
     path("settings/invitations/<str:invitation_id>/revoke/", settings_views.revoke_invitation,
          name="invitation-revoke"),
     path("reports/", include("reports.org_urls")),
+    path("", include(experiment_pages)),
 ]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "traces",
     "evaluations",
     "reports",
+    "experiments",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from evaluations import api as ev
+from experiments.urls import api_urlpatterns as experiments_api
 from traces.api import LegacyTraceView, SessionListView, TraceCollectionView, TraceDetailView, UserListView
 from traces.export_api import ExportView
 from traces.otlp_api import LangfuseOtlpTracesView, OtlpTracesView
@@ -28,6 +29,7 @@ api_v1 = [
     path("patterns/<str:pattern_id>/scenarios", ev.PatternScenariosView.as_view(), name="api-pattern-scenarios"),
     path("export", ExportView.as_view(), name="api-export"),
     path("", include("reports.api_urls")),
+    path("", include(experiments_api)),
 ]
 
 
