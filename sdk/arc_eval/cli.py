@@ -543,6 +543,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("agents", parents=[common], help="list the agents the server knows")
     p.set_defaults(run=cmd_agents)
+
+    from .experiment_cli import add_parser as add_experiment_parser  # it imports this module's helpers
+
+    add_experiment_parser(sub, common)
     return parser
 
 
