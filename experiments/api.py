@@ -18,6 +18,7 @@ from arcweb.tenancy import get_for_org_or_404
 from . import selectors, services
 from .formatting import progress_text
 from .models import Dataset, DatasetItem, DatasetVersion, Experiment
+from .parsers import JsonParser
 from .serializers import (
     ComparisonSerializer,
     DatasetInput,
@@ -53,6 +54,8 @@ class MemberKeyWrites(permissions.BasePermission):
 
 
 class ExperimentsApiView(APIView):
+    parser_classes = [JsonParser]
+
     def get_permissions(self):
         return [*super().get_permissions(), MemberKeyWrites()]
 
