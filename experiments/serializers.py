@@ -166,7 +166,7 @@ class RunsInput(serializers.Serializer):
 
 
 class RunOutput(serializers.Serializer):
-    item = serializers.UUIDField(source="item_id", required=False)
+    item = serializers.UUIDField(required=False, help_text="Only in /runs")
     repeat = serializers.IntegerField()
     passed = serializers.BooleanField()
     checks_passed = serializers.BooleanField()
@@ -174,7 +174,7 @@ class RunOutput(serializers.Serializer):
     verdict = serializers.BooleanField(allow_null=True, help_text="The run's verdict (label, else engine); null "
                                                                   "until evaluated")
     error = serializers.DictField(allow_null=True)
-    trace = serializers.UUIDField(source="trace_id", allow_null=True)
+    trace = serializers.UUIDField(allow_null=True, help_text="The run's trace: /api/v1/traces/{trace}")
     duration_ms = serializers.FloatField(allow_null=True)
     cost_usd = serializers.DecimalField(**MONEY)
     score = serializers.FloatField(allow_null=True)

@@ -200,5 +200,5 @@ def _number(value: Any) -> float | None:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = _text(value)
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"

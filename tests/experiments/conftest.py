@@ -1,0 +1,40 @@
+"""Helpers of the experiments tests: a dataset by API, runs reported as the SDK reports them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from arcweb.services import create_api_key
+
+
+def api_call(api, method: str, path: str, body=None):
+    return getattr(api.client, method)(path, data=json.dumps(body), content_type="application/json",
+                                       **api._headers({}))
+
+
+def make_dataset(api, name: str, items: list[dict]) -> dict:
+    created = api.post("/api/v1/datasets", {"name": name})
+    assert created.status_code == 201, created.content
+    dataset = created.json()
+    added = api.post(f"/api/v1/datasets/{dataset['id']}/items", {"items": items})
+    assert added.status_code == 201, added.content
+    return {**dataset, "version": added.json()["version"], "items": added.json()["items"]}
+
+
+def start(api, dataset: dict, name: str, repeats: int = 1) -> dict:
+    response = api.post("/api/v1/experiments", {"dataset": dataset["id"], "name": name, "repeats": repeats})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def report(api, experiment: dict, runs: list[dict]) -> dict:
+    response = api.post(f"/api/v1/experiments/{experiment['id']}/runs", {"runs": runs})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+@pytest.fixture
+def viewer_key(acme) -> str:
+    return create_api_key(organisation=acme.organisation, name="viewer key", creator_role="viewer")[1]
