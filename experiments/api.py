@@ -171,11 +171,15 @@ class DatasetItemsView(ExperimentsApiView):
 
 
 class DatasetItemDetailView(ExperimentsApiView):
-    http_method_names = ["patch", "delete", "options"]
+    http_method_names = ["get", "patch", "delete", "options"]
 
     def item(self, dataset_id, item_id) -> DatasetItem:
         return get_for_org_or_404(DatasetItem.objects.select_related("dataset"), self.organisation,
                                   dataset_id=dataset_id, id=item_id)
+
+    @extend_schema(operation_id="get_dataset_item", summary="An item (of any version)", responses={200: ItemOutput})
+    def get(self, request, dataset_id, item_id):
+        return Response(ItemOutput(self.item(dataset_id, item_id)).data)
 
     @extend_schema(operation_id="edit_dataset_item", summary="Edit an item: a new version with the edited copy",
                    request=ItemEditInput, responses={200: ItemOutput})

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from arcweb.models import Role
-from arcweb.tenancy import get_for_org_or_404, org_view
+from arcweb.tenancy import get_for_org_or_404, org_view, require_role
 from evaluations.models import FailurePattern
 from traces.models import Trace
 from traces.views import pretty
@@ -213,8 +213,7 @@ def _item(request, dataset_id, item_id) -> DatasetItem:
 def item_edit(request, dataset_id, item_id):
     item = _item(request, dataset_id, item_id)
     if request.method == "POST":
-        if not _can_write(request):
-            raise Http404("Not found")
+        require_role(request, Role.MEMBER)
         form = ItemForm(request.POST)
         if form.is_valid():
             edited = form.item()
@@ -253,8 +252,7 @@ def add_run(request, trace_id):
     datasets = list(selectors.datasets_for(request.organisation))
     proposed = services.item_from_trace(trace)
     if request.method == "POST":
-        if not _can_write(request):
-            raise Http404("Not found")
+        require_role(request, Role.MEMBER)
         form = AddRunForm(request.POST, datasets=datasets)
         if form.is_valid():
             dataset = _add_run(request, form, proposed)

@@ -38,3 +38,15 @@ def report(api, experiment: dict, runs: list[dict]) -> dict:
 @pytest.fixture
 def viewer_key(acme) -> str:
     return create_api_key(organisation=acme.organisation, name="viewer key", creator_role="viewer")[1]
+
+
+def experiment_objects(tenant) -> dict:
+    """A dataset, an item and an experiment of `tenant`, for the walkers over every route."""
+    from experiments import services
+
+    dataset = services.create_dataset(organisation=tenant.organisation, name="walked",
+                                      items=[services.ItemData(input={"q": 1}, expected_output="a")])
+    experiment = services.create_experiment(organisation=tenant.organisation, dataset=dataset, name="walked-run")
+    item = dataset.items.get()
+    services.record_runs(experiment=experiment, runs=[services.RunReport(str(item.id), 0, output="a")])
+    return {"dataset_id": dataset.id, "item_id": item.id, "experiment_id": experiment.id}
