@@ -15,9 +15,9 @@ from arcweb.errors import error_body
 from arcweb.models import role_at_least
 from arcweb.tenancy import get_for_org_or_404
 
-from . import selectors, services
+from . import replays, selectors, services
 from .formatting import progress_text
-from .models import Dataset, DatasetItem, DatasetVersion, Experiment
+from .models import Dataset, DatasetItem, DatasetVersion, Experiment, Replay
 from .parsers import JsonParser
 from .serializers import (
     ComparisonSerializer,
@@ -33,6 +33,9 @@ from .serializers import (
     ItemResultPageSerializer,
     ItemsAddedSerializer,
     ItemsInput,
+    ReplayInput,
+    ReplayListSerializer,
+    ReplayOutput,
     RunListSerializer,
     RunsInput,
     RunsRecordedSerializer,
@@ -377,3 +380,56 @@ class ExperimentCompareView(ExperimentsApiView):
         if experiment is None:
             raise exceptions.NotFound(f"No such experiment: {name}.")
         return experiment
+
+
+# -- replays -------------------------------------------------------------------------------------------------------
+def replay_output(replay: Replay) -> dict[str, Any]:
+    results = replays.replay_results(replay)
+    differing = [{"trace_id": c.trace_id, "span_id": c.span_id, "recorded_model": c.recorded_model,
+                  "request": next((m["content"] for m in reversed(c.messages) if m["role"] == "user"), "")[:2000],
+                  "recorded_answer": c.recorded_answer[:5000], "replayed_answer": c.replayed_answer[:5000],
+                  "status": c.status, "equivalent": c.equivalent, "reasoning": c.reasoning, "error": c.error}
+                 for c in results.pop("differing")]
+    results.pop("failed_calls")
+    return ReplayOutput({
+        **{f: getattr(replay, f) for f in ("id", "name", "status", "provider", "base_url", "key_hint", "model",
+                                           "judge_model", "budget_usd", "spent_usd", "error", "created_at",
+                                           "finished_at")},
+        "results": results, "differing": differing,
+        "url": reverse("replay-detail", args=[replay.organisation.slug, replay.id])}).data
+
+
+class ReplayCollectionView(ExperimentsApiView):
+    @extend_schema(operation_id="list_replays", summary="Replays, newest first", responses={200: ReplayListSerializer})
+    def get(self, request):
+        found = Replay.objects.for_org(self.organisation).select_related("organisation").order_by("-created_at")[:100]
+        return Response({"results": [replay_output(r) for r in found]})
+
+    @extend_schema(
+        operation_id="create_replay", summary="Replay recorded LLM calls on a cheaper model",
+        description="Each picked span's recorded messages are sent to `model`; its answer is judged against the "
+                    "recorded one by `judge_model` (an identical answer needs no judge). Runs in the background "
+                    "within `budget_usd`; poll GET /api/v1/replays/{id} for the share equivalent with its "
+                    "interval, the savings per 1,000 calls and the calls that differed.",
+        request=ReplayInput, responses={202: ReplayOutput},
+        examples=[OpenApiExample("Try gpt-4o-mini", request_only=True, value={
+            "provider": "openai", "base_url": "https://api.openai.com/v1", "api_key": "sk-…", "model": "gpt-4o-mini",
+            "budget_usd": 2, "spans": [{"trace": "0b7c8a0e-3f5e-4c1b-9a53-0c5d2b0c9a11", "span_id": "s1"}]})])
+    def post(self, request):
+        values = self.valid(ReplayInput)
+        try:
+            replay = replays.create_replay(
+                organisation=self.organisation, name=values["name"], provider=values["provider"],
+                base_url=values["base_url"], api_key=values["api_key"], model=values["model"],
+                judge_model=values["judge_model"], budget_usd=values["budget_usd"],
+                spans=[replays.SpanRef(str(s["trace"]), s["span_id"]) for s in values["spans"]])
+        except services.InvalidInput as exc:
+            raise invalid(exc) from None
+        return Response(replay_output(replay), status=status.HTTP_202_ACCEPTED)
+
+
+class ReplayDetailView(ExperimentsApiView):
+    @extend_schema(operation_id="get_replay", summary="A replay's results", responses={200: ReplayOutput})
+    def get(self, request, replay_id):
+        replay = get_for_org_or_404(Replay.objects.select_related("organisation"), self.organisation, id=replay_id)
+        return Response(replay_output(replay))

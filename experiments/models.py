@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from arcweb.encryption import SealedTextField
 from arcweb.models import Organisation
 from arcweb.tenancy import TenantManager, TenantQuerySet
 from traces.models import Trace
@@ -155,3 +156,74 @@ class ItemRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.experiment_id}/{self.item_id}#{self.repeat}"
+
+
+class ReplayStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Replay(models.Model):
+    """Recorded model calls replayed on another model, each answer judged against the recorded one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="replays")
+    name = models.CharField(max_length=200)
+    provider = models.CharField(max_length=20, default="openai", help_text="openai (any compatible) or anthropic")
+    base_url = models.CharField(max_length=500)
+    api_key = SealedTextField(blank=True)
+    key_hint = models.CharField(max_length=8, blank=True)
+    model = models.CharField(max_length=200, help_text="The candidate model the calls are replayed on.")
+    judge_model = models.CharField(max_length=200, help_text="The model that judges equivalence.")
+    budget_usd = models.DecimalField(max_digits=12, decimal_places=4)
+    spent_usd = models.DecimalField(max_digits=14, decimal_places=8, default=0)
+    status = models.CharField(max_length=10, choices=ReplayStatus.choices, default=ReplayStatus.QUEUED)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="replay_org_created")]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    ERROR = "error", "Error"
+    SKIPPED = "skipped", "Skipped (budget)"
+
+
+class ReplayCall(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    replay = models.ForeignKey(Replay, on_delete=models.CASCADE, related_name="calls")
+    trace = models.ForeignKey(Trace, on_delete=models.CASCADE, related_name="+")
+    span_id = models.CharField(max_length=512)
+    recorded_model = models.CharField(max_length=512, blank=True)
+    messages = models.JSONField()
+    recorded_answer = models.TextField()
+    recorded_cost_usd = models.DecimalField(max_digits=14, decimal_places=8, null=True)
+    replayed_answer = models.TextField(blank=True)
+    replay_cost_usd = models.DecimalField(max_digits=14, decimal_places=8, null=True)
+    judge_cost_usd = models.DecimalField(max_digits=14, decimal_places=8, null=True)
+    status = models.CharField(max_length=10, choices=CallStatus.choices, default=CallStatus.PENDING)
+    exact = models.BooleanField(null=True, help_text="The same text: no judge was asked.")
+    equivalent = models.BooleanField(null=True)
+    reasoning = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "replay"], name="replaycall_org_replay")]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.replay_id}: {self.trace_id}/{self.span_id}"

@@ -285,3 +285,76 @@ class ComparisonSerializer(serializers.Serializer):
     intervals = serializers.DictField(child=IntervalSerializer(allow_null=True))
     progress = ProgressRowSerializer(many=True)
     url = serializers.CharField()
+
+
+# -- replays ----------------------------------------------------------------------------------------------------
+class SpanRefSerializer(serializers.Serializer):
+    trace = serializers.UUIDField(help_text="The trace's id")
+    span_id = serializers.CharField(max_length=512, help_text="The LLM span's span_id in that trace")
+
+
+class ReplayInput(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    provider = serializers.ChoiceField(["openai", "anthropic"], default="openai",
+                                       help_text="openai: any OpenAI-compatible endpoint")
+    base_url = serializers.CharField(max_length=500, help_text="e.g. https://api.openai.com/v1")
+    api_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=500, write_only=True,
+                                    help_text="Sealed at rest, never shown again")
+    model = serializers.CharField(max_length=200, help_text="The cheaper model to replay the calls on")
+    judge_model = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                                        help_text="The model that judges equivalence (default: model)")
+    budget_usd = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, max_value=10_000, default=5,
+                                          help_text="No call is made past it (replays and judge calls)")
+    spans = SpanRefSerializer(many=True, min_length=1, max_length=500)
+
+
+class ReplayCallSerializer(serializers.Serializer):
+    trace = serializers.UUIDField(source="trace_id")
+    span_id = serializers.CharField()
+    recorded_model = serializers.CharField()
+    request = serializers.CharField(help_text="The last user message of the call")
+    recorded_answer = serializers.CharField()
+    replayed_answer = serializers.CharField()
+    status = serializers.CharField()
+    equivalent = serializers.BooleanField(allow_null=True)
+    reasoning = serializers.CharField()
+    error = serializers.CharField()
+
+
+class ReplayResultsSerializer(serializers.Serializer):
+    calls = serializers.IntegerField()
+    judged = serializers.IntegerField()
+    equivalent = serializers.IntegerField()
+    exact_matches = serializers.IntegerField(help_text="Identical answers: no judge asked")
+    equivalent_share = serializers.FloatField(allow_null=True)
+    wilson_low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval of the share")
+    wilson_high = serializers.FloatField(allow_null=True)
+    errors = serializers.IntegerField()
+    skipped_for_budget = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    recorded_cost_per_call_usd = serializers.DecimalField(**MONEY)
+    replay_cost_per_call_usd = serializers.DecimalField(**MONEY)
+    savings_per_1000_calls_usd = serializers.DecimalField(**MONEY)
+
+
+class ReplayOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    provider = serializers.CharField()
+    base_url = serializers.CharField()
+    key_hint = serializers.CharField()
+    model = serializers.CharField()
+    judge_model = serializers.CharField()
+    budget_usd = serializers.DecimalField(**MONEY)
+    spent_usd = serializers.DecimalField(**MONEY)
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    results = ReplayResultsSerializer()
+    differing = ReplayCallSerializer(many=True, help_text="The calls whose replayed answer is not equivalent")
+    url = serializers.CharField()
+
+
+class ReplayListSerializer(serializers.Serializer):
+    results = ReplayOutput(many=True)

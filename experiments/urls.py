@@ -17,6 +17,8 @@ api_urlpatterns = [
     path("experiments/<uuid:experiment_id>/runs", api.ExperimentRunsView.as_view(), name="api-experiment-runs"),
     path("experiments/<uuid:experiment_id>/finish", api.ExperimentFinishView.as_view(),
          name="api-experiment-finish"),
+    path("replays", api.ReplayCollectionView.as_view(), name="api-replays"),
+    path("replays/<uuid:replay_id>", api.ReplayDetailView.as_view(), name="api-replay-detail"),
 ]
 
 page_urlpatterns = [
@@ -33,4 +35,6 @@ page_urlpatterns = [
     path("experiments/datasets/<uuid:dataset_id>/items/<uuid:item_id>/remove/", views.item_remove,
          name="dataset-item-remove"),
     path("experiments/<uuid:experiment_id>/", views.experiment_detail, name="experiment-detail"),
+    path("experiments/replays/new/", views.replay_create, name="replay-create"),
+    path("experiments/replays/<uuid:replay_id>/", views.replay_detail, name="replay-detail"),
 ]

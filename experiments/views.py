@@ -16,12 +16,12 @@ from django.views.decorators.http import require_POST
 from arcweb.models import Role
 from arcweb.tenancy import get_for_org_or_404, org_view, require_role
 from evaluations.models import FailurePattern
-from traces.models import Trace
+from traces.models import Agent, Trace
 from traces.views import pretty
 
-from . import selectors, services
+from . import replays, selectors, services
 from .formatting import LABELS, change, figure
-from .models import Dataset, DatasetItem, Experiment
+from .models import Dataset, DatasetItem, Experiment, Replay
 
 MATRIX_COLUMNS = 6
 ITEMS_PER_PAGE = 100
@@ -82,6 +82,21 @@ class AddRunForm(ItemForm):
         self.fields["input"].required = False
 
 
+class ReplayForm(forms.Form):
+    agent = forms.ChoiceField(help_text="Whose recorded calls")
+    recorded_model = forms.CharField(required=False, max_length=200, help_text="Only calls of this model (blank: any)")
+    calls = forms.IntegerField(min_value=1, max_value=replays.MAX_CALLS, initial=50)
+    provider = forms.ChoiceField(choices=[("openai", "OpenAI-compatible"), ("anthropic", "Anthropic")])
+    base_url = forms.CharField(max_length=500, initial="https://api.openai.com/v1")
+    api_key = forms.CharField(required=False, max_length=500, widget=forms.PasswordInput)
+    model = forms.CharField(max_length=200, initial="gpt-4o-mini", help_text="The cheaper model")
+    budget_usd = forms.DecimalField(min_value=0, max_value=10_000, decimal_places=4, initial=2)
+
+    def __init__(self, *args: Any, agents=(), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].choices = [(str(a.id), a.name) for a in agents]
+
+
 def _errors(form: forms.Form) -> str:
     return "; ".join(f"{name}: {', '.join(errors)}" for name, errors in form.errors.items())
 
@@ -97,9 +112,12 @@ def index(request):
     datasets = list(selectors.datasets_for(organisation).prefetch_related("versions"))
     recent = list(Experiment.objects.for_org(organisation).select_related("dataset").order_by("-created_at")[:20])
     results = selectors.results_of(recent)
+    recent_replays = list(Replay.objects.for_org(organisation).order_by("-created_at")[:10])
     return render(request, "experiments/index.html", {
         "nav": "experiments", "datasets": datasets, "form": DatasetForm(), "can_write": _can_write(request),
         "experiments": [(e, results[e.id].summary()) for e in recent],
+        "replays": [(r, replays.replay_results(r)) for r in recent_replays],
+        "replay_form": ReplayForm(agents=Agent.objects.for_org(organisation).order_by("name")),
     })
 
 
@@ -352,3 +370,35 @@ def compare(request):
         "still_failing": comparison.listed("still_failing") if comparison else [],
         "error": error, "api_url": reverse("api-experiments-compare") + (f"?a={a.id}&b={b.id}" if a and b else ""),
     })
+
+
+# -- replays ------------------------------------------------------------------------------------------------------
+@require_POST
+@org_view(Role.MEMBER)
+def replay_create(request):
+    organisation = request.organisation
+    form = ReplayForm(request.POST, agents=Agent.objects.for_org(organisation))
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect("experiments", org_slug=organisation.slug)
+    data = form.cleaned_data
+    spans = replays.recent_llm_spans(organisation, agent_id=data["agent"], model=data["recorded_model"].strip(),
+                                     limit=data["calls"])
+    if not spans:
+        messages.error(request, "No recorded LLM call of this agent has chat messages and a text answer to replay.")
+        return redirect("experiments", org_slug=organisation.slug)
+    try:
+        replay = replays.create_replay(organisation=organisation, spans=spans, provider=data["provider"],
+                                       base_url=data["base_url"], api_key=data["api_key"], model=data["model"],
+                                       budget_usd=data["budget_usd"])
+    except services.InvalidInput as exc:
+        messages.error(request, f"{exc.field}: {exc.message}")
+        return redirect("experiments", org_slug=organisation.slug)
+    return redirect("replay-detail", org_slug=organisation.slug, replay_id=replay.id)
+
+
+@org_view()
+def replay_detail(request, replay_id):
+    replay = get_for_org_or_404(Replay, request.organisation, id=replay_id)
+    return render(request, "experiments/replay.html", {"nav": "experiments", "replay": replay,
+                                                        "results": replays.replay_results(replay)})
