@@ -154,7 +154,8 @@ def items_from_pattern(pattern: FailurePattern) -> list[ItemData]:
 
 
 def dataset_from_pattern(*, organisation: Organisation, pattern: FailurePattern, created_by=None) -> Dataset:
-    """One click: the pattern's scenarios become a dataset (or a new version of the one made before)."""
+    """One click: the pattern's scenarios become a dataset; clicking again later adds, as a new version, only
+    the scenarios the dataset does not hold yet."""
     items = items_from_pattern(pattern)
     if not items:
         raise InvalidInput("pattern", "this pattern has no scenarios to make a dataset of")
@@ -164,7 +165,12 @@ def dataset_from_pattern(*, organisation: Organisation, pattern: FailurePattern,
     if existing is None:
         return create_dataset(organisation=organisation, name=name, created_by=created_by, items=items, note=note,
                               description=f"Generated from the {pattern.category} failures of {pattern.agent.name}.")
-    add_items(dataset=existing, items=items, note=note)
+    held = set(DatasetItem.objects.filter(dataset=existing).at_version(existing.version)
+               .values_list("source_ref", flat=True))
+    new = [item for item in items if item.source_ref not in held]
+    if not new:
+        raise InvalidInput("pattern", f"{existing.name} already holds every scenario of this pattern")
+    add_items(dataset=existing, items=new, note=f"{len(new)} new {note}")
     return existing
 
 

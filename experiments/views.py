@@ -147,7 +147,7 @@ def dataset_from_pattern(request, pattern_id):
     except services.InvalidInput as exc:
         messages.error(request, exc.message)
         return redirect("pattern-detail", org_slug=request.organisation.slug, pattern_id=pattern.id)
-    messages.success(request, f"The {pattern.category} scenarios are version {dataset.version} of this dataset.")
+    messages.success(request, f"The {pattern.category} scenarios are in version {dataset.version} of this dataset.")
     return redirect("dataset-detail", org_slug=request.organisation.slug, dataset_id=dataset.id)
 
 

@@ -29,9 +29,12 @@ def test_a_patterns_scenarios_become_a_dataset_in_one_click(acme, acme_api):
     assert len(items) == 6 and {i.source for i in items} == {"scenario"}
     assert sum(1 for i in items if i.metadata["fault"]) == 3 and all(i.expected_behaviour for i in items)
     assert "order 1" in owner.get(response.url).content.decode()
-    owner.post(f"/o/acme/experiments/datasets/from-pattern/{pattern.id}/")  # again: a new version
+    again = owner.post(f"/o/acme/experiments/datasets/from-pattern/{pattern.id}/", follow=True)
+    assert "already holds every scenario" in again.content.decode()
+    acme_api.post("/api/v1/traces", [failing_trace("bad-3", input={"q": "order 9"})])
+    owner.post(f"/o/acme/experiments/datasets/from-pattern/{pattern.id}/")  # a new failing input: a new version
     dataset.refresh_from_db()
-    assert dataset.version == 2
+    assert dataset.version == 2 and DatasetItem.objects.filter(dataset=dataset, added_in=2).count() == 2
 
 
 def test_upload_keeps_good_lines_and_lists_bad_ones(acme):
@@ -121,6 +124,7 @@ def test_index_lists_datasets_and_experiments_with_their_success(acme, acme_api)
     experiment_pair(acme_api)
     text = logged_in(acme.owner).get("/o/acme/experiments/").content.decode()
     assert "qa" in text and "75%" in text and "50%" in text and "New dataset" in text
+    assert "<title>Experiments · Acme</title>" in text and text.count("Replays for a cheaper model") == 1
     assert "New dataset" not in logged_in(acme.viewer).get("/o/acme/experiments/").content.decode()
 
 
