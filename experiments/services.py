@@ -283,9 +283,9 @@ class RunReport:
 def record_runs(*, experiment: Experiment, runs: Iterable[RunReport]) -> list[ItemRun]:
     """Store reported runs with their checks and link them to their traces. Reporting the same item and repeat
     again replaces it (a retried request, a resumed experiment)."""
-    items = {str(i.id): i for i in DatasetItem.objects.filter(dataset_id=experiment.dataset_id)
-             .at_version(experiment.dataset_version)}
     reports = list(runs)
+    items = {str(i.id): i for i in DatasetItem.objects.filter(dataset_id=experiment.dataset_id, id__in={
+        r.item_id for r in reports}).at_version(experiment.dataset_version)}
     for index, report in enumerate(reports):
         if report.item_id not in items:
             raise InvalidInput(f"runs[{index}].item", "not an item of the dataset version this experiment ran on")

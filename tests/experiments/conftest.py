@@ -43,10 +43,13 @@ def viewer_key(acme) -> str:
 def experiment_objects(tenant) -> dict:
     """A dataset, an item and an experiment of `tenant`, for the walkers over every route."""
     from experiments import services
+    from experiments.models import Replay
 
     dataset = services.create_dataset(organisation=tenant.organisation, name="walked",
                                       items=[services.ItemData(input={"q": 1}, expected_output="a")])
     experiment = services.create_experiment(organisation=tenant.organisation, dataset=dataset, name="walked-run")
     item = dataset.items.get()
     services.record_runs(experiment=experiment, runs=[services.RunReport(str(item.id), 0, output="a")])
-    return {"dataset_id": dataset.id, "item_id": item.id, "experiment_id": experiment.id}
+    replay = Replay.objects.create(organisation=tenant.organisation, name="walked-replay", model="gpt-4o-mini",
+                                   base_url="https://api.example.com/v1", judge_model="gpt-4o-mini", budget_usd=1)
+    return {"dataset_id": dataset.id, "item_id": item.id, "experiment_id": experiment.id, "replay_id": replay.id}
