@@ -8,8 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from .errors import error_body
 from .models import Invitation, Membership
 from .services import accept_invitation
 
@@ -21,6 +23,17 @@ def home(request):
     if membership is None:
         return render(request, "arcweb/no_organisation.html")
     return redirect("overview", org_slug=membership.organisation.slug)
+
+
+API_PREFIXES = ("/api/", "/v1/")
+
+
+def not_found(request, exception=None):
+    """404 for a path no route matches (a malformed id included): JSON in the API's error shape for API
+    clients, the usual page for people."""
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)
 
 
 @never_cache

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from arcweb import windows
 from arcweb.errors import error_body
 from arcweb.tenancy import get_for_org_or_404
-from traces.models import Agent
 
-from . import patterns, selectors
-from .engine import scenarios as scenario_engine
+from . import figures, patterns, selectors, services
 from .feedback import InvalidFeedback, add_feedback
 from .models import Baseline, Evaluation, FailurePattern, Feedback
+from .views import attachment
 
 WINDOW_PARAM = OpenApiParameter("window", str, description="24h, 7d, 30d (1h to 400d); default 7d")
 
@@ -29,18 +25,11 @@ def evaluation_of(request, trace_id) -> Evaluation:
                               trace_id=trace_id)
 
 
-def agent_of(request, ident: str) -> Agent:
+def agent_of(request, ident: str):
     agent = selectors.find_agent(request.auth.organisation, ident)
     if agent is None:
         raise exceptions.NotFound("No such agent.")
     return agent
-
-
-def window_of(request) -> timedelta:
-    try:
-        return selectors.parse_window(request.query_params.get("window"))
-    except selectors.BadWindow as exc:
-        raise exceptions.ValidationError(error_body("invalid", str(exc), field="window")) from None
 
 
 class AnalysisSerializer(serializers.ModelSerializer):
@@ -129,35 +118,38 @@ class TraceFeedbackView(APIView):
         return Response(FeedbackOutput(feedback).data, status=status.HTTP_201_CREATED)
 
 
+SUMMARY = ("runs", "reliability", "wilson_low", "wilson_high", "grade", "pass_k", "trend", "cost_per_run_usd",
+           "reduction_pct", "tool_success", "latency_p95_ms", "open_compliance_findings")
+
+
 class AgentListView(APIView):
     @extend_schema(operation_id="list_agents", summary="Agents with their reliability over a window",
+                   description="Each agent's headline figures (the same as its reliability, summarised) and "
+                               "`display`, the same figures as the pages write them.",
                    parameters=[WINDOW_PARAM], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        window = window_of(request)
-        organisation = request.auth.organisation
-        agents = Agent.objects.for_org(organisation).order_by("name")[:500]
-        return Response({"results": [
-            {"id": str(a.id), "name": a.name,
-             **summary(selectors.agent_reliability(organisation, a, window=window))} for a in agents]})
-
-
-def summary(figures: dict) -> dict:
-    keys = ("runs", "reliability", "wilson_low", "wilson_high", "grade", "trend", "cost_per_run_usd",
-            "reduction_pct", "tool_success", "latency_p95_ms", "open_compliance_findings")
-    return {k: figures[k] for k in keys}
+        window = windows.window_param(request.query_params)
+        agents = selectors.agents_of(request.auth.organisation)[:500]
+        return Response({"window": window.name, "results": [
+            {"id": str(f.agent.id), "name": f.agent.name, **{k: v for k, v in f.as_dict().items() if k in SUMMARY},
+             "display": f.display()}
+            for f in figures.agent_figures(request.auth.organisation, agents, window)]})
 
 
 class AgentReliabilityView(APIView):
     @extend_schema(operation_id="get_agent_reliability", summary="An agent's reliability over a window",
                    description="Success rate with its 95% Wilson interval, grade, pass^k (k=1..5), trend against "
                                "the previous window with its significance, latency p50/p95 and time split, tool "
-                               "success, cost per run and possible reduction, and label agreement.",
+                               "success, cost per run and possible reduction, and label agreement. Runs still "
+                               "pending evaluation are in none of the figures. `display` holds the figures as "
+                               "the pages write them.",
                    parameters=[WINDOW_PARAM], responses={200: OpenApiTypes.OBJECT})
     def get(self, request, agent_id):
+        organisation = request.auth.organisation
         agent = agent_of(request, agent_id)
-        figures = selectors.agent_reliability(request.auth.organisation, agent, window=window_of(request))
-        figures["agreement"] = selectors.label_agreement(request.auth.organisation, agent)
-        return Response(figures)
+        found = figures.figures_of(organisation, agent, windows.window_param(request.query_params))
+        return Response({**found.as_dict(), "display": found.display(),
+                         "agreement": selectors.agent_agreement(organisation, agent)})
 
 
 class AgentPlanView(APIView):
@@ -187,8 +179,7 @@ class BaselineView(APIView):
     @extend_schema(operation_id="list_baselines", summary="Baselines",
                    responses={200: BaselineOutput(many=True)})
     def get(self, request):
-        baselines = Baseline.objects.for_org(request.auth.organisation).select_related("agent").order_by("-created_at")
-        return Response(BaselineOutput(baselines[:500], many=True).data)
+        return Response(BaselineOutput(selectors.baselines_for(request.auth.organisation)[:500], many=True).data)
 
     @extend_schema(operation_id="create_baseline", summary="Name a window of an agent's runs",
                    request=BaselineInput, responses={201: BaselineOutput},
@@ -199,24 +190,17 @@ class BaselineView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         agent = agent_of(request, values["agent"])
-        start, end = baseline_range(values)
-        baseline, _ = Baseline.objects.update_or_create(
-            organisation=request.auth.organisation, agent=agent, name=values["name"],
-            defaults={"start": start, "end": end})
+        baseline = services.save_baseline(organisation=request.auth.organisation, agent=agent, name=values["name"],
+                                          span=baseline_span(values))
         return Response(BaselineOutput(baseline).data, status=status.HTTP_201_CREATED)
 
 
-def baseline_range(values: dict) -> tuple[datetime, datetime]:
+def baseline_span(values: dict) -> windows.Window:
     if values.get("start") and values.get("end"):
         if values["start"] >= values["end"]:
             raise exceptions.ValidationError(error_body("invalid", "start must be before end", field="start"))
-        return values["start"], values["end"]
-    try:
-        window = selectors.parse_window(values.get("window"))
-    except selectors.BadWindow as exc:
-        raise exceptions.ValidationError(error_body("invalid", str(exc), field="window")) from None
-    end = timezone.now()
-    return end - window, end
+        return windows.Window(values["start"], values["end"])
+    return windows.window_param(values)
 
 
 class CompareView(APIView):
@@ -229,17 +213,11 @@ class CompareView(APIView):
         organisation = request.auth.organisation
         baseline = self._baseline(request.query_params.get("baseline"))
         current = request.query_params.get("current") or "7d"
-        if selectors.WINDOW_RE.match(current):
-            try:
-                after = (timezone.now() - selectors.parse_window(current), timezone.now())
-            except selectors.BadWindow as exc:
-                raise exceptions.ValidationError(error_body("invalid", str(exc), field="current")) from None
-        else:
-            other = self._baseline(current)
-            after = (other.start, other.end)
-        rows = selectors.compare_windows(organisation, baseline.agent, (baseline.start, baseline.end), after)
+        after = (windows.window_param(request.query_params, "current") if windows.is_window_name(current)
+                 else selectors.baseline_window(self._baseline(current)))
+        rows = figures.compare_windows(organisation, baseline.agent, selectors.baseline_window(baseline), after)
         return Response({"agent": baseline.agent.name, "baseline": BaselineOutput(baseline).data,
-                         "current": {"start": after[0], "end": after[1]}, "metrics": rows})
+                         "current": {"start": after.start, "end": after.end}, "metrics": rows})
 
     def _baseline(self, ident: str | None) -> Baseline:
         if not ident:
@@ -285,9 +263,7 @@ class PatternDetailView(APIView):
                    responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pattern_id):
         pattern = pattern_of(request, pattern_id)
-        failing = Evaluation.objects.for_org(request.auth.organisation).filter(
-            agent=pattern.agent, success=False).count()
-        return Response({**PatternOutput(pattern).data, "fixes": selectors.pattern_fixes(pattern, failing)})
+        return Response({**PatternOutput(pattern).data, "fixes": selectors.pattern_fixes(pattern)})
 
 
 class PatternFixAppliedView(APIView):
@@ -306,25 +282,17 @@ class PatternScenariosView(APIView):
         responses={200: OpenApiTypes.OBJECT})
     def get(self, request, pattern_id):
         pattern = pattern_of(request, pattern_id)
-        found = selectors.pattern_scenarios(pattern)
         kind = request.query_params.get("format", "json")
-        if kind == "jsonl":
-            return attachment(scenario_engine.to_jsonl(found), "application/x-ndjson", f"scenarios-{pattern.id}.jsonl")
-        if kind == "pytest":
-            try:
-                text = scenario_engine.to_pytest(found, module=request.query_params.get("module", "my_agent"),
-                                                 function=request.query_params.get("function", "run_agent"))
-            except ValueError as exc:
-                raise exceptions.ValidationError(error_body("invalid", str(exc), field="module")) from None
-            return attachment(text, "text/x-python", "test_arc_eval_scenarios.py")
-        if kind != "json":
+        if kind == "json":
+            return Response({"pattern": str(pattern.id),
+                             "scenarios": [s.as_dict() for s in selectors.pattern_scenarios(pattern)]})
+        if kind not in ("jsonl", "pytest"):
             raise exceptions.ValidationError(error_body("invalid", "format is json, jsonl or pytest", field="format"))
-        return Response({"pattern": str(pattern.id), "scenarios": [s.as_dict() for s in found]})
-
-
-def attachment(text: str, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+        try:
+            return attachment(selectors.scenario_file(pattern, kind,
+                                                      module=request.query_params.get("module", "my_agent"),
+                                                      function=request.query_params.get("function", "run_agent")))
+        except ValueError as exc:
+            raise exceptions.ValidationError(error_body("invalid", str(exc), field="module")) from None
 
 

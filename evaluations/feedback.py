@@ -1,12 +1,19 @@
-"""Writes of human labels: the latest label of a run wins over the engine's verdict."""
+"""Writes of the team's labelling: labels (the latest label of a run wins over the engine's verdict) and who
+is to label which run."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
+from arcweb.models import Membership
+
 from .engine.failures import TAXONOMY
-from .models import Evaluation, Feedback
+from .models import Evaluation, Feedback, LabelAssignment
 from .rollups import RollupDeltas
+
+
+class NotAMember(ValueError):
+    pass
 
 
 class InvalidFeedback(ValueError):
@@ -41,3 +48,17 @@ def add_feedback(*, evaluation: Evaluation, author=None, source: str = "web", co
         evaluation.save(update_fields=["label_success"])
         rollup.save()
     return feedback
+
+
+def assign_run(*, organisation, trace, assignee_id: str, by) -> LabelAssignment | None:
+    """Give the run to a member to label (NotAMember for anyone else); an empty assignee unassigns it."""
+    if not assignee_id:
+        LabelAssignment.objects.for_org(organisation).filter(trace=trace).delete()
+        return None
+    membership = (Membership.objects.for_org(organisation).filter(user_id=assignee_id).first()
+                  if assignee_id.isdigit() else None)
+    if membership is None:
+        raise NotAMember(assignee_id)
+    assignment, _ = LabelAssignment.objects.update_or_create(
+        trace=trace, defaults={"organisation": organisation, "assignee_id": membership.user_id, "assigned_by": by})
+    return assignment

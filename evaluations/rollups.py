@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
+
+from arcweb.windows import hour_of  # noqa: F401  (the hour a run is counted in; re-exported for the worker)
 
 from .engine.reliability import WindowCounts, latency_bucket
 from .models import AgentHour, Evaluation
@@ -17,10 +18,6 @@ SUMMED = ("runs", "successes", "score_sum", "duration_ms_sum", "duration_ms_sq_s
 
 
 WINDOW_FIELDS = tuple(name for name in SUMMED if name in WindowCounts.__dataclass_fields__)
-
-
-def hour_of(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass

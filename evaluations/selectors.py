@@ -1,42 +1,42 @@
-"""Reads of what we concluded, scoped to one organisation: windows, reliability, patterns, plans."""
+"""Reads of what we concluded, scoped to one organisation: agents, patterns and their fixes, plans, labels.
+
+Figures of an agent over a window (reliability, pass^k, cost, …) are not here: they come from `figures`.
+"""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 
-from arcweb.models import Organisation
-from traces.models import Agent
+from arcweb.models import Membership, Organisation
+from arcweb.windows import Window, hour_of
+from traces.models import Agent, Trace
+from traces.selectors import uuid_text
 
-from .engine import agreement, compare, plan, reliability, remediation, scenarios
-from .engine.reliability import WindowCounts
-from .models import AgentHour, Evaluation, EvaluationStatus, FailurePattern, PatternStatus
-from .rollups import hour_of, window_counts
+from . import figures
+from .engine import agreement, plan, remediation, scenarios
+from .engine.failures import TAXONOMY
+from .models import Baseline, Evaluation, EvaluationStatus, FailurePattern, Feedback, PatternStatus
 
-WINDOW_RE = re.compile(r"^(\d{1,4})([hd])$")
-PASS_K_SAMPLE = 5000  # pass^k is estimated from the window's most recent runs, at most this many
-
-
-class BadWindow(ValueError):
-    pass
-
-
-def parse_window(value: str | None, default: str = "7d") -> timedelta:
-    match = WINDOW_RE.match((value or default).strip().lower())
-    if not match:
-        raise BadWindow(f"window must look like 24h, 7d or 30d, not {value!r}")
-    amount, unit = int(match.group(1)), match.group(2)
-    span = timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
-    if not timedelta(hours=1) <= span <= timedelta(days=400):
-        raise BadWindow("window must be between 1h and 400d")
-    return span
+QUEUE_SIZE = 15
+MAX_SKIPPED = 50
+TREND_DAYS = 14
+SAVINGS_SAMPLE = 300
+SAVING_TITLES = {
+    "cheaper_model": "Use a cheaper model for simple calls",
+    "prompt_caching": "Cache repeated prompt prefixes",
+    "duplicate_calls": "Reuse identical calls within a run",
+    "retries": "Stop paying for failed calls",
+}
 
 
 def find_agent(organisation: Organisation, ident: str) -> Agent | None:
@@ -48,71 +48,88 @@ def find_agent(organisation: Organisation, ident: str) -> Agent | None:
         return agents.filter(name=ident).first()
 
 
-def hours(organisation: Organisation, agent: Agent, start: datetime, end: datetime) -> QuerySet[AgentHour]:
-    return AgentHour.objects.for_org(organisation).filter(agent=agent, hour__gte=hour_of(start), hour__lt=end)
+def agents_of(organisation: Organisation) -> QuerySet[Agent]:
+    return Agent.objects.for_org(organisation).order_by("name")
 
 
-def counts_between(organisation: Organisation, agent: Agent, start: datetime, end: datetime) -> WindowCounts:
-    return window_counts(hours(organisation, agent, start, end))
-
-
-def pass_k_tasks(organisation: Organisation, agent: Agent, start: datetime, end: datetime) -> list[tuple[int, int]]:
-    runs = (Evaluation.objects.for_org(organisation)
-            .filter(agent=agent, status=EvaluationStatus.DONE, started_at__gte=start, started_at__lt=end)
-            .exclude(input_fingerprint="").order_by("-started_at")
-            .values_list("input_fingerprint", "success", "label_success")[:PASS_K_SAMPLE])
-    tasks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for fingerprint, success, label in runs:
-        tasks[fingerprint][0] += 1
-        tasks[fingerprint][1] += bool(label if label is not None else success)
-    return [tuple(t) for t in tasks.values()]
-
-
-def agent_reliability(organisation: Organisation, agent: Agent, *, window: timedelta,
-                      now: datetime | None = None) -> dict[str, Any]:
-    now = now or timezone.now()
-    start = now - window
-    current = counts_between(organisation, agent, start, now)
-    previous = counts_between(organisation, agent, start - window, start)
-    figures = reliability.rollup(current, previous, pass_k_tasks(organisation, agent, start, now))
-    savings = hours(organisation, agent, start, now).aggregate(s=Sum("savings_usd_sum"))["s"] or Decimal(0)
-    figures.update(cost_figures(current, savings))
-    figures.update({"agent": agent.name, "agent_id": str(agent.id), "window_start": start, "window_end": now,
-                    "open_compliance_findings": current.runs - current.compliance_passed,
-                    "tool_calls": current.tool_calls, "tool_errors": current.tool_errors})
-    return figures
-
-
-def cost_figures(counts: WindowCounts, savings: Decimal) -> dict[str, Any]:
-    """Cost per run and the share of it the savings found in these runs would remove."""
-    if not counts.priced_runs or counts.cost_usd_sum <= 0:
-        return {"cost_total_usd": str(counts.cost_usd_sum), "savings_per_run_usd": None, "reduction_pct": 0.0}
-    return {
-        "cost_total_usd": str(counts.cost_usd_sum),
-        "savings_per_run_usd": str((savings / counts.priced_runs).quantize(Decimal("0.00000001"))),
-        "reduction_pct": round(float(savings / counts.cost_usd_sum * 100), 1),
-    }
-
-
-def label_agreement(organisation: Organisation, agent: Agent) -> dict[str, Any]:
-    labelled = (Evaluation.objects.for_org(organisation)
-                .filter(agent=agent, status=EvaluationStatus.DONE, label_success__isnull=False)
-                .values_list("success", "label_success"))
-    result = agreement.agreement((bool(auto), bool(human)) for auto, human in labelled)
-    return result.as_dict()
-
-
-def compare_windows(organisation: Organisation, agent: Agent, before: tuple[datetime, datetime],
-                    after: tuple[datetime, datetime]) -> list[dict[str, Any]]:
-    return compare.compare(counts_between(organisation, agent, *before), counts_between(organisation, agent, *after))
-
+# --- failure patterns ----------------------------------------------------------------------------------------
 
 def patterns_for(organisation: Organisation) -> QuerySet[FailurePattern]:
     return FailurePattern.objects.for_org(organisation).select_related("agent").order_by("-last_seen")
 
 
-def agent_runs(organisation: Organisation, agent: Agent) -> int:
-    return AgentHour.objects.for_org(organisation).filter(agent=agent).aggregate(n=Sum("runs"))["n"] or 0
+def top_patterns(organisation: Organisation, agent: Agent, limit: int = 5) -> list[FailurePattern]:
+    return list(FailurePattern.objects.for_org(organisation).filter(agent=agent)
+                .exclude(status=PatternStatus.RESOLVED).order_by("-occurrences")[:limit])
+
+
+@dataclass(frozen=True)
+class PatternFilters:
+    """The pattern list's filters, already validated: an unknown value is dropped, never an error page."""
+
+    agent: str = ""
+    status: str = ""
+    category: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any) -> PatternFilters:
+        status, category = params.get("status", ""), params.get("category", "")
+        return cls(agent=uuid_text(params.get("agent")), status=status if status in PatternStatus.values else "",
+                   category=category if category in TAXONOMY else "")
+
+
+@dataclass
+class PatternRow:
+    pattern: FailurePattern
+    daily: list[int] = field(default_factory=list)
+
+    @property
+    def recent(self) -> int:
+        return sum(self.daily[7:])
+
+    @property
+    def prior(self) -> int:
+        return sum(self.daily[:7])
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.recent > self.prior else ("down" if self.recent < self.prior else "flat")
+
+
+def pattern_rows(organisation: Organisation, filters: PatternFilters, limit: int = 200) -> list[PatternRow]:
+    """The patterns, most frequent first, with their occurrences per day over the last two weeks."""
+    queryset = patterns_for(organisation).order_by("-occurrences")
+    if filters.agent:
+        queryset = queryset.filter(agent_id=filters.agent)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.category:
+        queryset = queryset.filter(category=filters.category)
+    patterns = list(queryset[:limit])
+    counts = _daily_counts(organisation, patterns)
+    days = [timezone.now().date() - timedelta(days=i) for i in range(TREND_DAYS - 1, -1, -1)]
+    return [PatternRow(p, [counts.get((p.agent_id, p.fingerprint), {}).get(d, 0) for d in days]) for p in patterns]
+
+
+def _daily_counts(organisation: Organisation, patterns: list[FailurePattern]) -> dict[tuple, dict[date, int]]:
+    """Occurrences per day over the last two weeks for the listed patterns (one grouped query)."""
+    if not patterns:
+        return {}
+    rows = (Evaluation.objects.for_org(organisation)
+            .filter(started_at__gte=timezone.now() - timedelta(days=TREND_DAYS),
+                    agent_id__in={p.agent_id for p in patterns}, failure_fingerprint__in={p.fingerprint for p in patterns})
+            .annotate(day=TruncDay("started_at")).values("agent_id", "failure_fingerprint", "day")
+            .annotate(n=Count("id")))
+    counts: dict[tuple, dict[date, int]] = defaultdict(dict)
+    for row in rows:
+        counts[(row["agent_id"], row["failure_fingerprint"])][row["day"].date()] = row["n"]
+    return counts
+
+
+def pattern_examples(organisation: Organisation, pattern: FailurePattern) -> QuerySet[Trace]:
+    return (Trace.objects.for_org(organisation)
+            .filter(id__in=[i for i in pattern.example_traces if uuid_text(i)])
+            .select_related("evaluation", "agent").defer("spans", "metadata").order_by("-started_at"))
 
 
 def pattern_scenarios(pattern: FailurePattern, limit: int = 20) -> list[scenarios.Scenario]:
@@ -120,18 +137,38 @@ def pattern_scenarios(pattern: FailurePattern, limit: int = 20) -> list[scenario
                               fingerprint=pattern.fingerprint, example_inputs=pattern.example_inputs, limit=limit)
 
 
-def pattern_fixes(pattern: FailurePattern, failing_runs: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ScenarioFile:
+    text: str
+    content_type: str
+    filename: str
+
+
+def scenario_file(pattern: FailurePattern, fmt: str, *, module: str = "my_agent",
+                  function: str = "run_agent") -> ScenarioFile:
+    """A pattern's scenarios as a JSONL file or a pytest module (ValueError for a module name that is not one)."""
+    found = pattern_scenarios(pattern)
+    if fmt == "jsonl":
+        return ScenarioFile(scenarios.to_jsonl(found), "application/x-ndjson", f"scenarios-{pattern.id}.jsonl")
+    return ScenarioFile(scenarios.to_pytest(found, module=module, function=function), "text/x-python",
+                        "test_arc_eval_scenarios.py")
+
+
+def pattern_fixes(pattern: FailurePattern) -> list[dict[str, Any]]:
     """Fixes for the pattern; the impact is the share of the agent's failing runs it explains, and the
     reliability points its absence would add over all of the agent's runs."""
-    total_runs = max(agent_runs(pattern.organisation, pattern.agent), pattern.occurrences)
-    stats = plan.PatternStats(pattern.fingerprint, pattern.category, pattern.occurrences, total_runs)
+    counts = figures.totals(pattern.organisation, pattern.agent)
+    failing = counts.runs - counts.successes
+    stats = plan.PatternStats(pattern.fingerprint, pattern.category, pattern.occurrences,
+                              max(counts.runs, pattern.occurrences))
     return remediation.suggest([stats], framework=pattern.framework or "generic",
-                               failing_runs=max(failing_runs, pattern.occurrences))
+                               failing_runs=max(failing, pattern.occurrences))
 
 
-def improvement_plan(organisation: Organisation, agent: Agent) -> dict[str, Any]:
-    """Open patterns ranked by the reliability they cost, each with its scenarios simplest first."""
-    total_runs = agent_runs(organisation, agent)
+def improvement_plan(organisation: Organisation, agent: Agent, *, weeks: int = 8) -> dict[str, Any]:
+    """Open patterns ranked by the reliability they cost, each with its scenarios simplest first, and the
+    agent's reliability per week (the plan's progress)."""
+    total_runs = figures.totals(organisation, agent).runs
     open_patterns = list(patterns_for(organisation).filter(
         agent=agent, status__in=[PatternStatus.OPEN, PatternStatus.REGRESSED]))
     stats = {p.fingerprint: plan.PatternStats(p.fingerprint, p.category, p.occurrences, max(total_runs, 1))
@@ -144,21 +181,174 @@ def improvement_plan(organisation: Organisation, agent: Agent) -> dict[str, Any]
                       "scenarios": plan.order_scenarios([s.as_dict() for s in pattern_scenarios(pattern, 8)])})
     closed = patterns_for(organisation).filter(agent=agent).exclude(
         status__in=[PatternStatus.OPEN, PatternStatus.REGRESSED]).values_list("status", flat=True)
+    now = timezone.now()
+    weekly = figures.series(organisation, [agent.id], Window(hour_of(now) - timedelta(weeks=weeks), now),
+                            timedelta(weeks=1))[agent.id]
     return {"agent": agent.name, "runs": total_runs, "open": ranked,
             "fix_applied": sum(s == PatternStatus.FIX_APPLIED for s in closed),
             "resolved": sum(s == PatternStatus.RESOLVED for s in closed),
-            "progress": weekly_reliability(organisation, agent)}
+            "progress": [{"week_start": b.start, "runs": b.runs, "reliability": b.reliability}
+                         for b in weekly[-weeks:]]}
 
 
-def weekly_reliability(organisation: Organisation, agent: Agent, weeks: int = 8,
-                       now: datetime | None = None) -> list[dict[str, Any]]:
-    """The plan's progress: reliability per week, oldest first (weeks without runs have None)."""
-    now = now or timezone.now()
-    start = hour_of(now) - timedelta(weeks=weeks)
-    buckets = [[0, 0] for _ in range(weeks)]
-    for hour, runs, successes in hours(organisation, agent, start, now).values_list("hour", "runs", "successes"):
-        index = min(int((hour - start) / timedelta(weeks=1)), weeks - 1)
-        buckets[index][0] += runs
-        buckets[index][1] += successes
-    return [{"week_start": start + timedelta(weeks=n), "runs": runs,
-             "reliability": round(100 * ok / runs, 2) if runs else None} for n, (runs, ok) in enumerate(buckets)]
+# --- savings -------------------------------------------------------------------------------------------------
+
+def savings_breakdown(organisation: Organisation, agent_figures: figures.AgentFigures) -> list[dict[str, Any]]:
+    """The window's savings (from the rollups) split by kind in the proportions of a recent sample of runs.
+
+    Only the `cost.savings` part of each sampled run's details is read, not the whole document.
+    """
+    window, total = agent_figures.window, agent_figures.savings_total_usd
+    sample = (Evaluation.objects.for_org(organisation)
+              .filter(agent=agent_figures.agent, started_at__gte=window.start, started_at__lt=window.end,
+                      savings_usd__gt=0)
+              .order_by("-started_at").values_list("details__cost__savings", flat=True)[:SAVINGS_SAMPLE])
+    by_kind: dict[str, dict[str, Any]] = {}
+    sampled = Decimal(0)
+    for savings in sample:
+        for item in savings or []:
+            if not isinstance(item, dict):
+                continue
+            kind = str(item.get("kind") or "other")
+            try:
+                amount = Decimal(str(item.get("amount_usd") or 0))
+            except ArithmeticError:
+                continue
+            entry = by_kind.setdefault(kind, {"kind": kind, "title": SAVING_TITLES.get(kind, kind.replace("_", " ")),
+                                              "sample_usd": Decimal(0), "runs": 0, "detail": "", "options": []})
+            entry["sample_usd"] += amount
+            entry["runs"] += 1
+            entry["detail"] = entry["detail"] or str(item.get("detail") or "")
+            entry["options"] = entry["options"] or [str(o) for o in (item.get("options") or [])][:3]
+            sampled += amount
+    rows = []
+    for entry in by_kind.values():
+        share = entry["sample_usd"] / sampled if sampled else Decimal(0)
+        entry["window_usd"] = (total * share).quantize(Decimal("0.01")) if total else Decimal(0)
+        entry["share_pct"] = round(float(share * 100), 1)
+        rows.append(entry)
+    return sorted(rows, key=lambda e: -e["window_usd"])
+
+
+# --- baselines -----------------------------------------------------------------------------------------------
+
+def baselines_for(organisation: Organisation, agent: Agent | None = None) -> QuerySet[Baseline]:
+    queryset = Baseline.objects.for_org(organisation).select_related("agent").order_by("-created_at")
+    return queryset.filter(agent=agent) if agent is not None else queryset
+
+
+def baseline_window(baseline: Baseline) -> Window:
+    return Window(baseline.start, baseline.end)
+
+
+# --- labels --------------------------------------------------------------------------------------------------
+
+def label_agreement(organisation: Organisation, agent: Agent | None = None) -> dict[Any, dict[str, Any]]:
+    """Accuracy and Cohen's kappa of the automatic verdicts against the team's labels, per agent id.
+
+    Driven by the labels (few) rather than the runs (many): the runs looked at are those with feedback.
+    """
+    labelled = Feedback.objects.for_org(organisation).filter(correct__isnull=False).values("trace_id")
+    runs = Evaluation.objects.for_org(organisation).filter(trace_id__in=labelled, label_success__isnull=False,
+                                                           status=EvaluationStatus.DONE)
+    if agent is not None:
+        runs = runs.filter(agent=agent)
+    cells = runs.values("agent_id").annotate(
+        both_pass=Count("id", filter=Q(success=True, label_success=True)),
+        both_fail=Count("id", filter=Q(success=False, label_success=False)),
+        auto_pass_human_fail=Count("id", filter=Q(success=True, label_success=False)),
+        auto_fail_human_pass=Count("id", filter=Q(success=False, label_success=True)))
+    return {row.pop("agent_id"): agreement.from_counts(**row).as_dict() for row in cells}
+
+
+def agent_agreement(organisation: Organisation, agent: Agent) -> dict[str, Any]:
+    """One agent's agreement (with no labels: none counted)."""
+    return label_agreement(organisation, agent).get(agent.id) or agreement.agreement([]).as_dict()
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The labelling queue's filters, already validated: an unknown value is dropped, never an error page."""
+
+    agent: str = ""
+    assigned: str = ""
+    auto: str = ""
+    skip: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(cls, params: Any) -> QueueFilters:
+        skipped = [text for raw in (params.get("skip") or "").split(",")[:MAX_SKIPPED] if (text := uuid_text(raw))]
+        assigned, auto = params.get("assigned", ""), params.get("auto", "")
+        return cls(agent=uuid_text(params.get("agent")), assigned=assigned if assigned in ("me", "unassigned") else "",
+                   auto=auto if auto in ("pass", "fail") else "", skip=tuple(skipped))
+
+    def query(self, **extra: str) -> dict[str, str]:
+        values = {"agent": self.agent, "assigned": self.assigned, "auto": self.auto, "skip": ",".join(self.skip),
+                  **extra}
+        return {k: v for k, v in values.items() if v}
+
+    def skipping(self, trace: Trace) -> QueueFilters:
+        return QueueFilters(self.agent, self.assigned, self.auto, (*self.skip, str(trace.id))[-MAX_SKIPPED:])
+
+
+def label_queue(organisation: Organisation, user: Any, filters: QueueFilters) -> list[Trace]:
+    """Unlabelled, evaluated runs, newest first (read from the traces' (organisation, -started_at) index)."""
+    queryset = (Trace.objects.for_org(organisation)
+                .filter(evaluation__status=EvaluationStatus.DONE, evaluation__label_success__isnull=True)
+                .select_related("agent", "evaluation", "label_assignment__assignee")
+                .defer("spans", "metadata", "input", "output", "error", "evaluation__details"))
+    if filters.agent:
+        queryset = queryset.filter(agent_id=filters.agent)
+    if filters.assigned == "me":
+        queryset = queryset.filter(label_assignment__assignee=user)
+    elif filters.assigned == "unassigned":
+        queryset = queryset.filter(label_assignment__isnull=True)
+    if filters.auto:
+        queryset = queryset.filter(evaluation__success=filters.auto == "pass")
+    if filters.skip:
+        queryset = queryset.exclude(id__in=filters.skip)
+    return list(queryset.order_by("-started_at", "-id")[:QUEUE_SIZE])
+
+
+def run_to_label(organisation: Organisation, trace: Trace) -> Trace:
+    """The queue's first run with its input and output (the queue itself reads neither)."""
+    return Trace.objects.for_org(organisation).select_related("agent", "evaluation").defer("spans").get(pk=trace.pk)
+
+
+def members(organisation: Organisation) -> QuerySet[Membership]:
+    return Membership.objects.for_org(organisation).select_related("user").order_by("user__email")
+
+
+def recent_feedback(organisation: Organisation, limit: int = 15) -> QuerySet[Feedback]:
+    return (Feedback.objects.for_org(organisation).select_related("author", "trace__agent")
+            .order_by("-created_at")[:limit])
+
+
+def labels_by_author(organisation: Organisation, limit: int = 10) -> QuerySet:
+    return (Feedback.objects.for_org(organisation).values("author__email").annotate(n=Count("id"))
+            .order_by("-n")[:limit])
+
+
+def feedback_of(organisation: Organisation, trace: Trace, limit: int = 20) -> QuerySet[Feedback]:
+    return Feedback.objects.for_org(organisation).filter(trace=trace).select_related("author").order_by(
+        "-created_at")[:limit]
+
+
+LABEL_FIELDS = ("trace_id", "agent", "started_at", "automatic_verdict", "correct", "score", "label", "notes",
+                "author", "source", "labelled_at")
+
+
+def label_rows(organisation: Organisation) -> Iterator[dict[str, Any]]:
+    """Every label of the organisation, oldest first, streamed (for the CSV and JSONL exports)."""
+    rows = (Feedback.objects.for_org(organisation)
+            .select_related("author", "trace__agent", "trace__evaluation")
+            .only("correct", "score", "label", "notes", "source", "created_at", "author__email",
+                  "trace__trace_id", "trace__started_at", "trace__agent__name", "trace__evaluation__success")
+            .order_by("created_at").iterator(chunk_size=2000))
+    for fb in rows:
+        evaluation = getattr(fb.trace, "evaluation", None)
+        yield {"trace_id": fb.trace.trace_id, "agent": fb.trace.agent.name, "started_at": fb.trace.started_at.isoformat(),
+               "automatic_verdict": None if evaluation is None else evaluation.success, "correct": fb.correct,
+               "score": fb.score, "label": fb.label, "notes": fb.notes,
+               "author": fb.author.email if fb.author else "", "source": fb.source,
+               "labelled_at": fb.created_at.isoformat()}

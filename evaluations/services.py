@@ -13,7 +13,7 @@ from django.utils import timezone
 from traces.models import Trace as TraceRow
 
 from . import engine, patterns
-from .models import Evaluation, EvaluationStatus
+from .models import Baseline, Evaluation, EvaluationStatus
 from .rollups import RollupDeltas, hour_of
 from .signals import verdicts_saved
 
@@ -109,3 +109,11 @@ def _evaluate(evaluation: Evaluation, rollup: RollupDeltas) -> None:
     evaluation.status = EvaluationStatus.DONE
     evaluation.counted_in = hour_of(evaluation.started_at)
     rollup.count(evaluation, +1)
+
+
+def save_baseline(*, organisation, agent, name: str, span, created_by=None) -> Baseline:
+    """Name a window of an agent's runs (saving a name again moves it to the new window)."""
+    baseline, _ = Baseline.objects.update_or_create(
+        organisation=organisation, agent=agent, name=name,
+        defaults={"start": span.start, "end": span.end, "created_by": created_by})
+    return baseline

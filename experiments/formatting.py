@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arcweb.templatetags.workbench import duration, usd
+from arcweb.formatting import duration, share, usd
 
 LABELS = {"reliability": "Reliability", "cost_per_run_usd": "Cost per run", "tool_success": "Tool success",
           "compliance": "Compliance", "latency_ms": "Latency"}
@@ -14,9 +14,9 @@ def figure(metric: str, value: Any, of: int | None = None) -> str:
     if value is None:
         return "—"
     if metric in ("reliability", "tool_success"):
-        return f"{float(value) * 100:.0f}%"
+        return share(value)
     if metric == "cost_per_run_usd":
-        return usd(value, 4)
+        return usd(value)
     if metric == "compliance":
         return f"{int(value)}/{of}"
     return duration(value)

@@ -17,7 +17,7 @@ from arcweb.models import Role
 from arcweb.tenancy import get_for_org_or_404, org_view, require_role
 from evaluations.models import FailurePattern
 from traces.models import Agent, Trace
-from traces.views import pretty
+from traces.presentation import pretty
 
 from . import replays, selectors, services
 from .formatting import LABELS, change, figure

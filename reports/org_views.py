@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from arcweb.models import Role
 from arcweb.tenancy import get_for_org_or_404, org_view, require_role
+from arcweb.windows import REPORT_WINDOWS, window_title
 from evaluations.models import Baseline
 from traces.models import Agent
 
@@ -17,7 +18,6 @@ from . import services
 from .models import SECTIONS, Paper, PdfStatus, Report, ReportPdf, ReportSchedule, ShareLink
 from .presentation import report_context
 
-WINDOWS = [("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days")]
 SECTION_LABELS = {
     "reliability": "Reliability", "pass_k": "pass^k",  # nosec B105 - section labels, not passwords
     "trend": "Trend", "cost": "Cost", "tools": "Tool accuracy", "latency": "Latency",
@@ -27,7 +27,7 @@ SECTION_LABELS = {
 
 class ReportForm(forms.Form):
     agents = forms.ModelMultipleChoiceField(queryset=Agent.objects.none(), widget=forms.CheckboxSelectMultiple)
-    window = forms.ChoiceField(choices=WINDOWS, initial="30d")
+    window = forms.ChoiceField(choices=[(w, window_title(w)) for w in REPORT_WINDOWS], initial="30d")
     sections = forms.MultipleChoiceField(choices=[(s, SECTION_LABELS[s]) for s in SECTIONS if s != "baseline"],
                                          initial=[s for s in SECTIONS if s != "baseline"],
                                          widget=forms.CheckboxSelectMultiple, required=False)

@@ -7,50 +7,23 @@ The public page, the embed card, the org's detail page and the PDF all take thei
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
-from django.utils.safestring import mark_safe
 
+from arcweb import charts
 from arcweb.branding import logo_png, png_data_uri
-
-from . import charts
-from .services import pct
-
-CATEGORY_LABELS = {"tool_timeout": "Tool timeout", "bad_output": "Bad output"}
-RULE_LABELS = {"email": "E-mail address", "ssn": "SSN", "credit_card": "Card number", "api_key": "API key"}
-
-
-def svg(markup: str) -> str:
-    """Chart markup for a template. Safe by construction: `reports.charts` and `reports.badges` escape every
-    text they draw, and this is the one place their output is marked safe."""
-    return mark_safe(markup)  # noqa: S308  # nosec B308 B703
-
-
-def humanise(code: str) -> str:
-    return CATEGORY_LABELS.get(code) or RULE_LABELS.get(code) or code.replace("_", " ").capitalize()
-
-
-def usd(value: Any) -> str:
-    if value in (None, ""):
-        return "—"
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return "—"
-    if amount >= 1:
-        return f"${amount:,.2f}"
-    if amount >= Decimal("0.01"):
-        return f"${amount:.3f}"
-    return f"${amount:.5f}"
-
-
-def ms(value: Any) -> str:
-    if value is None:
-        return "—"
-    value = float(value)
-    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+from arcweb.formatting import (
+    DASH,
+    category_label,
+    duration,
+    metric,
+    metric_label,
+    percent,
+    rule_label,
+    svg,
+    usd,
+)
 
 
 def _when(value: Any) -> datetime | None:
@@ -79,33 +52,33 @@ def _agent(entry: dict[str, Any], *, chart_width: int, chart_height: int) -> dic
     return {
         "name": entry["name"],
         "runs": runs,
-        "reliability": pct(f.get("reliability") if runs else None),
-        "interval": f"{pct(f.get('wilson_low'))} – {pct(f.get('wilson_high'))}" if runs else "—",
-        "grade": f.get("grade") or "—",
+        "reliability": percent(f.get("reliability") if runs else None),
+        "interval": f"{percent(f.get('wilson_low'))} – {percent(f.get('wilson_high'))}" if runs else DASH,
+        "grade": f.get("grade") or DASH,
         "trend_text": trend_text,
         "trend_direction": direction,
         "chart": svg(charts.line_chart(series, width=chart_width, height=chart_height, y_label="Reliability %",
                                              y_max=100, title=f"Reliability of {entry['name']} per day")),
-        "pass_k": [{"k": k, "value": pct(100 * v) if v is not None else "—"} for k, v in pass_k],
+        "pass_k": [{"k": k, "value": percent(100 * v) if v is not None else DASH} for k, v in pass_k],
         "pass_k_chart": svg(charts.bar_chart(
             [(f"pass^{k}", round(100 * v, 1) if v is not None else None) for k, v in pass_k],
             width=min(chart_width, 420), x_max=100, value_format="{:g}%", title="pass^k")),
         "cost_per_run": usd(f.get("cost_per_run_usd")),
         "cost_total": usd(f.get("cost_total_usd")),
         "reduction": f"{f.get('reduction_pct') or 0:g}%",
-        "tool_success": pct(100 * tool_success) if tool_success is not None else "—",
+        "tool_success": percent(100 * tool_success) if tool_success is not None else DASH,
         "tool_calls": f.get("tool_calls") or 0,
         "tool_errors": f.get("tool_errors") or 0,
-        "latency_p50": ms(f.get("latency_p50_ms")),
-        "latency_p95": ms(f.get("latency_p95_ms")),
+        "latency_p50": duration(f.get("latency_p50_ms")),
+        "latency_p95": duration(f.get("latency_p95_ms")),
         "split_chart": svg(charts.stacked_bar(
             [("Model", split.get("llm", 0)), ("Tools", split.get("tool", 0)), ("Own code", split.get("own", 0))],
             width=min(chart_width, 420), title="Where the time goes")),
-        "compliance_passed": pct(100 * (f.get("compliance_passed") or 0) / runs) if runs else "—",
-        "compliance_rules": [{"rule": humanise(rule), "count": n}
+        "compliance_passed": percent(100 * (f.get("compliance_passed") or 0) / runs) if runs else DASH,
+        "compliance_rules": [{"rule": rule_label(rule), "count": n}
                              for rule, n in (compliance.get("by_rule") or {}).items()],
         "compliance_findings": compliance.get("findings", 0),
-        "patterns": [{**p, "category_label": humanise(p["category"]), "fix_applied_at": _when(p.get("fix_applied_at"))}
+        "patterns": [{**p, "category_label": category_label(p["category"]), "fix_applied_at": _when(p.get("fix_applied_at"))}
                      for p in entry.get("patterns", [])],
         "baseline": None if not baseline else {
             "name": baseline["name"], "start": _when(baseline["start"]), "end": _when(baseline["end"]),
@@ -115,14 +88,8 @@ def _agent(entry: dict[str, Any], *, chart_width: int, chart_height: int) -> dic
 
 def _metric(row: dict[str, Any]) -> dict[str, Any]:
     name = row["metric"]
-    if name in ("reliability", "tool_success", "compliance_passed"):
-        fmt = (lambda v: pct(100 * v) if v is not None else "—")  # noqa: E731
-    elif name == "cost_per_run_usd":
-        fmt = usd
-    else:
-        fmt = ms
-    return {"label": humanise(name.removesuffix("_usd").removesuffix("_ms")), "before": fmt(row.get("before")),
-            "after": fmt(row.get("after")), "significant": row.get("significant"), "better": row.get("better")}
+    return {"label": metric_label(name), "before": metric(name, row.get("before")),
+            "after": metric(name, row.get("after")), "significant": row.get("significant"), "better": row.get("better")}
 
 
 def report_context(snapshot: dict[str, Any], *, chart_width: int = 640, chart_height: int = 180) -> dict[str, Any]:
@@ -140,9 +107,9 @@ def report_context(snapshot: dict[str, Any], *, chart_width: int = 640, chart_he
         "sections": set(snapshot.get("sections") or []),
         "headline": {
             "runs": runs,
-            "reliability": pct(headline.get("reliability")) if runs else "—",
-            "grade": headline.get("grade") or "—",
-            "interval": f"{pct(headline.get('wilson_low'))} – {pct(headline.get('wilson_high'))}" if runs else "—",
+            "reliability": percent(headline.get("reliability")) if runs else DASH,
+            "grade": headline.get("grade") or DASH,
+            "interval": f"{percent(headline.get('wilson_low'))} – {percent(headline.get('wilson_high'))}" if runs else DASH,
         },
         "agents": [_agent(e, chart_width=chart_width, chart_height=chart_height) for e in snapshot.get("agents", [])],
     }
@@ -153,4 +120,4 @@ def badge_figures(snapshot: dict[str, Any]) -> tuple[str, str | None]:
     headline = snapshot.get("headline") or {}
     if not headline.get("runs"):
         return "no data", None
-    return pct(headline.get("reliability")), headline.get("grade")
+    return percent(headline.get("reliability")), headline.get("grade")

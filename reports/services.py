@@ -1,6 +1,6 @@
 """Writes of reports: make a snapshot, share it, revoke it, count its views, ask for its PDF, run schedules.
 
-A snapshot is built from the same selectors the pages and the API use (`evaluations.selectors`), so a report
+A snapshot is built from the same `evaluations.figures.agent_figures` the pages and the API read, so a report
 says what the workbench said at that moment; it holds figures only, never trace contents.
 """
 
@@ -19,13 +19,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from arcweb import audit
+from arcweb import audit, windows
 from arcweb.branding import logo_base64
 from arcweb.models import Organisation, OrganisationLogo
-from evaluations import selectors as ev
+from arcweb.windows import Window
+from evaluations import figures, selectors
 from evaluations.engine import ENGINE_VERSION
-from evaluations.engine.reliability import grade as grade_of
-from evaluations.engine.reliability import wilson_interval
+from evaluations.figures import AgentFigures
 from evaluations.models import Baseline, Evaluation, EvaluationStatus, PatternStatus
 from traces.models import Agent
 
@@ -61,32 +61,11 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def pct(value: float | None) -> str:
-    """94.0 → "94%", 94.25 → "94.3%": the one way a percentage is written in reports and badges."""
-    if value is None:
-        return "—"
-    text = f"{value:.1f}"
-    return (text[:-2] if text.endswith(".0") else text) + "%"
-
-
-def _series(organisation: Organisation, agent: Agent, start: datetime, end: datetime) -> list[list[Any]]:
-    """Reliability per day (per hour for windows up to two days): [label ISO, percent or None, runs]."""
-    hourly = end - start <= timedelta(days=2)
-    step = timedelta(hours=1) if hourly else timedelta(days=1)
-    first = start.replace(minute=0, second=0, microsecond=0)
-    if not hourly:
-        first = first.replace(hour=0)
-    buckets: dict[datetime, list[int]] = {}
-    moment = first
-    while moment < end and len(buckets) < 400:
-        buckets[moment] = [0, 0]
-        moment += step
-    for hour, runs, successes in ev.hours(organisation, agent, start, end).values_list("hour", "runs", "successes"):
-        key = hour if hourly else hour.replace(hour=0)
-        if key in buckets:
-            buckets[key][0] += runs
-            buckets[key][1] += successes
-    return [[k.isoformat(), round(100 * s / r, 2) if r else None, r] for k, (r, s) in buckets.items()]
+def _series(organisation: Organisation, agent: Agent, span: Window) -> list[list[Any]]:
+    """Reliability per day (per hour for windows up to two days): [bucket start ISO, percent or None, runs]."""
+    bucket = timedelta(hours=1) if span.span <= timedelta(days=2) else timedelta(days=1)
+    return [[b.start.isoformat(), b.reliability, b.runs]
+            for b in figures.series(organisation, [agent.id], span, bucket)[agent.id]]
 
 
 def _compliance(organisation: Organisation, agent: Agent, start: datetime, end: datetime) -> dict[str, Any]:
@@ -103,13 +82,13 @@ def _compliance(organisation: Organisation, agent: Agent, start: datetime, end: 
     return {"by_rule": dict(by_rule.most_common(20)), "findings": sum(by_rule.values())}
 
 
-def _patterns(organisation: Organisation, agent: Agent, failing_runs: int) -> list[dict[str, Any]]:
+def _patterns(organisation: Organisation, agent: Agent) -> list[dict[str, Any]]:
     """The agent's most frequent failure patterns with the fix suggested or applied — categories, not messages."""
     found = []
     # Pattern occurrences are counted over all the agent's runs, so their cost in points is too.
-    all_runs = ev.agent_runs(organisation, agent)
-    for pattern in ev.patterns_for(organisation).filter(agent=agent).order_by("-occurrences")[:TOP_PATTERNS]:
-        fixes = ev.pattern_fixes(pattern, failing_runs)
+    all_runs = figures.totals(organisation, agent).runs
+    for pattern in selectors.patterns_for(organisation).filter(agent=agent).order_by("-occurrences")[:TOP_PATTERNS]:
+        fixes = selectors.pattern_fixes(pattern)
         found.append({
             "category": pattern.category, "step": pattern.step[:80], "occurrences": pattern.occurrences,
             "status": pattern.status, "status_label": PatternStatus(pattern.status).label,
@@ -119,46 +98,36 @@ def _patterns(organisation: Organisation, agent: Agent, failing_runs: int) -> li
     return found
 
 
-def agent_snapshot(organisation: Organisation, agent: Agent, *, window: timedelta, now: datetime,
+def agent_snapshot(organisation: Organisation, agent_figures: AgentFigures, *,
                    baseline: Baseline | None = None) -> dict[str, Any]:
-    figures = ev.agent_reliability(organisation, agent, window=window, now=now)
-    start = figures["window_start"]
+    agent, span = agent_figures.agent, agent_figures.window
     entry: dict[str, Any] = {
         "name": agent.name,
-        "figures": {k: figures.get(k) for k in FIGURES},
-        "series": _series(organisation, agent, start, now),
-        "compliance": _compliance(organisation, agent, start, now),
-        "patterns": _patterns(organisation, agent, figures["runs"] - figures["successes"]),
+        "figures": {k: v for k, v in agent_figures.as_dict().items() if k in FIGURES},
+        "series": _series(organisation, agent, span),
+        "compliance": _compliance(organisation, agent, span.start, span.end),
+        "patterns": _patterns(organisation, agent),
     }
     if baseline is not None and baseline.agent_id == agent.id:
         entry["baseline"] = {"name": baseline.name, "start": baseline.start, "end": baseline.end,
-                             "metrics": ev.compare_windows(organisation, agent, (baseline.start, baseline.end),
-                                                           (start, now))}
+                             "metrics": figures.compare_windows(organisation, agent,
+                                                                selectors.baseline_window(baseline), span)}
     return entry
 
 
-def build_snapshot(organisation: Organisation, agents: Sequence[Agent], *, window_label: str, window: timedelta,
-                   sections: Sequence[str], baseline: Baseline | None = None, now: datetime | None = None
-                   ) -> dict[str, Any]:
-    now = now or timezone.now()
-    entries = [agent_snapshot(organisation, a, window=window, now=now, baseline=baseline) for a in agents]
-    runs = sum(e["figures"]["runs"] for e in entries)
-    successes = sum(e["figures"]["successes"] for e in entries)
-    low, high = wilson_interval(successes, runs)
-    rate = 100 * successes / runs if runs else None
+def build_snapshot(organisation: Organisation, agents: Sequence[Agent], *, span: Window, sections: Sequence[str],
+                   baseline: Baseline | None = None) -> dict[str, Any]:
+    agent_figures = figures.agent_figures(organisation, agents, span)
     logo = OrganisationLogo.objects.for_org(organisation).values_list("png", flat=True).first()
     return _plain({
         "organisation": organisation.name,
         "organisation_logo": logo_base64(bytes(logo)) if logo else None,
         "engine_version": ENGINE_VERSION,
-        "generated_at": now,
-        "window": {"label": window_label, "start": now - window, "end": now},
+        "generated_at": span.end,
+        "window": {"label": span.name, "start": span.start, "end": span.end},
         "sections": list(sections),
-        "headline": {"runs": runs, "successes": successes,
-                     "reliability": round(rate, 2) if rate is not None else None,
-                     "wilson_low": round(100 * low, 2), "wilson_high": round(100 * high, 2),
-                     "grade": grade_of(rate) if rate is not None else None},
-        "agents": entries,
+        "headline": figures.combined(agent_figures),
+        "agents": [agent_snapshot(organisation, f, baseline=baseline) for f in agent_figures],
     })
 
 
@@ -178,7 +147,7 @@ def _clean_sections(sections: Sequence[str] | None, baseline: Baseline | None) -
 def resolve_agents(organisation: Organisation, idents: Sequence[str]) -> list[Agent]:
     agents: list[Agent] = []
     for ident in idents:
-        agent = ev.find_agent(organisation, str(ident))
+        agent = selectors.find_agent(organisation, str(ident))
         if agent is None:
             raise ReportError("agent", f"no agent {str(ident)[:80]!r} in this organisation")
         if agent not in agents:
@@ -194,26 +163,25 @@ def create_report(*, organisation: Organisation, agents: Sequence[Agent], window
                   sections: Sequence[str] | None = None, baseline: Baseline | None = None, title: str = "",
                   created_by=None, source: str = "web", share: bool = False, expires_at: datetime | None = None,
                   now: datetime | None = None) -> Report:
-    """Freeze the figures of `agents` over `window` into a Report (and a share link when `share`).
+    """Freeze the figures of `agents` over the window named `window` into a Report (and a share link when `share`).
 
     The A4 PDF is queued at once, so a download right after creation usually finds it ready.
     """
     try:
-        span = ev.parse_window(window)
-    except ev.BadWindow as exc:
+        span = windows.window(window, now=now)
+    except windows.BadWindow as exc:
         raise ReportError("window", str(exc)) from None
     if baseline is not None and baseline.organisation_id != organisation.id:
         raise ReportError("baseline", "no such baseline")
     chosen = _clean_sections(sections, baseline)
-    now = now or timezone.now()
-    snapshot = build_snapshot(organisation, agents, window_label=window, window=span, sections=chosen,
-                              baseline=baseline, now=now)
+    snapshot = build_snapshot(organisation, agents, span=span, sections=chosen, baseline=baseline)
     names = [a.name for a in agents]
     with transaction.atomic():
         report = Report.objects.create(
-            organisation=organisation, title=(title or _default_title(names, window))[:200], agent_names=names,
-            window=window, window_start=now - span, window_end=now, sections=chosen, baseline=baseline,
-            engine_version=ENGINE_VERSION, snapshot=snapshot, source=source, created_by=created_by, created_at=now)
+            organisation=organisation, title=(title or _default_title(names, span.name))[:200], agent_names=names,
+            window=span.name, window_start=span.start, window_end=span.end, sections=chosen, baseline=baseline,
+            engine_version=ENGINE_VERSION, snapshot=snapshot, source=source, created_by=created_by,
+            created_at=span.end)
         if share:
             share_report(report=report, created_by=created_by, expires_at=expires_at)
         request_pdf(report=report, paper=Paper.A4)

@@ -7,13 +7,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from arcweb import charts
+from arcweb.formatting import svg
 from arcweb.models import ApiScope, Role
 from arcweb.services import create_api_key
 from arcweb.tenancy import get_for_org_or_404, org_view
-from traces.models import Agent, Trace
+from arcweb.windows import PAGE_WINDOWS, page_window, window
+from evaluations import selectors as evaluation_selectors
+from traces import selectors as trace_selectors
+from traces.models import Agent
 
-from . import charts, selectors
-from .presentation import svg
+from . import selectors
 
 TREND_COLOUR = {"up": charts.GOOD, "down": charts.BAD}
 
@@ -23,29 +27,19 @@ TREND_COLOUR = {"up": charts.GOOD, "down": charts.BAD}
 @vary_on_headers("HX-Request")
 def overview(request):
     organisation = request.organisation
-    if not selectors.has_traces(organisation):
+    if not trace_selectors.has_traces(organisation):
         return _onboarding(request)
-    window = selectors.window_name(request.GET.get("window"))
-    rows = selectors.overview(organisation, window=window)
-    for row in rows:
-        direction = (row["trend"] or {}).get("direction", "flat")
-        row["sparkline"] = svg(charts.sparkline(_pairs(row["spark"]), width=96, height=24, y_max=100,
-                                                 colour=TREND_COLOUR.get(direction, charts.ACCENT),
-                                                 title="reliability over the window"))
-    context = {"nav": "overview", "rows": rows, "window": window, "windows": list(selectors.WINDOWS),
-               "last_run": selectors.last_run_at(organisation), "refreshed_at": timezone.now(),
-               "total_runs": sum(r["runs"] for r in rows)}
+    name = page_window(request.GET.get("window"))
+    rows = [{"f": row.figures,
+             "sparkline": svg(charts.sparkline(row.spark, width=96, height=24, y_max=100, title="reliability over the window",
+                                               colour=TREND_COLOUR.get((row.figures.trend or {}).get("direction"),
+                                                                       charts.ACCENT)))}
+            for row in selectors.overview(organisation, window(name))]
+    context = {"nav": "overview", "rows": rows, "window": name, "windows": PAGE_WINDOWS,
+               "last_run": trace_selectors.last_run_at(organisation), "refreshed_at": timezone.now(),
+               "total_runs": sum(r["f"].runs for r in rows)}
     template = "reports/overview.html#dashboard" if request.htmx else "reports/overview.html"
     return render(request, template, context)
-
-
-def _pairs(values: list[float | None]) -> list[float | None]:
-    """Two buckets per sparkline point: fewer gaps when an agent runs rarely."""
-    merged = []
-    for i in range(0, len(values), 2):
-        present = [v for v in values[i:i + 2] if v is not None]
-        merged.append(sum(present) / len(present) if present else None)
-    return merged
 
 
 # --- onboarding ---------------------------------------------------------------------------------
@@ -66,8 +60,7 @@ def onboarding(request):
 @org_view()
 def onboarding_status(request):
     """Polled by the onboarding page: the first trace, once it has arrived (then polling stops)."""
-    first = (Trace.objects.for_org(request.organisation).select_related("agent")
-             .order_by("started_at").first())
+    first = trace_selectors.first_trace(request.organisation)
     return render(request, "reports/onboarding.html#status", {"first": first})
 
 
@@ -84,30 +77,24 @@ def onboarding_key(request):
 
 @org_view()
 @vary_on_headers("HX-Request")
-def agent_detail(request, agent_id: str):
+def agent_detail(request, agent_id):
     organisation = request.organisation
     agent = get_for_org_or_404(Agent, organisation, id=agent_id)
-    window = selectors.window_name(request.GET.get("window"))
-    now = timezone.now()
-    figures = selectors.agent_page(organisation, agent, window=window, now=now)
-    series = figures["series"]
+    name = page_window(request.GET.get("window"))
+    page = selectors.agent_page(organisation, agent, window(name))
     chart_args = {"width": 380, "height": 180}
     context = {
-        "nav": "overview", "agent": agent, "f": figures, "window": window, "windows": list(selectors.WINDOWS),
+        "nav": "overview", "agent": agent, "f": page.figures, "window": name, "windows": PAGE_WINDOWS,
         "charts": {
-            "reliability": svg(charts.line_chart(series["reliability"], y_label="Reliability %", y_max=100,
-                                                  **chart_args)),
-            "cost": svg(charts.line_chart(series["cost"], y_label="Cost / run ($)", colour="#f59e0b",
-                                           **chart_args)),
-            "latency": svg(charts.line_chart(series["latency"], y_label="Latency (s)", colour="#0891b2",
-                                              **chart_args)),
+            "reliability": svg(charts.line_chart(page.reliability, y_label="Reliability %", y_max=100, **chart_args)),
+            "cost": svg(charts.line_chart(page.cost, y_label="Cost / run ($)", colour="#f59e0b", **chart_args)),
+            "latency": svg(charts.line_chart(page.latency, y_label="Latency (s)", colour="#0891b2", **chart_args)),
         },
-        "patterns": selectors.top_patterns(organisation, agent),
-        "savings": selectors.savings_breakdown(organisation, agent, total=figures["savings_total_usd"],
-                                               start=now - selectors.WINDOWS[window], end=now),
-        "baselines": selectors.baselines_for(organisation, agent)[:20],
+        "patterns": evaluation_selectors.top_patterns(organisation, agent),
+        "savings": evaluation_selectors.savings_breakdown(organisation, page.figures),
+        "baselines": evaluation_selectors.baselines_for(organisation, agent)[:20],
         "can_write": request.membership.can(Role.MEMBER),
-        "agreement": selectors.agreement_by_agent(organisation).get(agent.id),
+        "agreement": evaluation_selectors.label_agreement(organisation, agent).get(agent.id),
     }
     template = "reports/agent.html#body" if request.htmx else "reports/agent.html"
     return render(request, template, context)

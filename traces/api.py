@@ -7,7 +7,6 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
@@ -18,7 +17,7 @@ from rest_framework.views import APIView
 from arcweb.authentication import IsAdminKey, IsOrganisationMember
 from arcweb.errors import error_body
 from arcweb.tenancy import get_for_org_or_404
-from evaluations.api import window_of
+from arcweb.windows import window_param
 
 from . import selectors
 from .http import parse_json, read_body
@@ -99,6 +98,17 @@ def payload_items(payload) -> list:
     return items
 
 
+class TraceListInput(serializers.Serializer):
+    agent = serializers.CharField(required=False, default="", help_text="Agent name")
+    success = serializers.BooleanField(required=False, allow_null=True, default=None)
+    framework = serializers.CharField(required=False, default="")
+    session_id = serializers.CharField(required=False, default="")
+    user_id = serializers.CharField(required=False, default="")
+    tag = serializers.CharField(required=False, default="")
+    since = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
 class TracePagination(CursorPagination):
     ordering = "-started_at"
     page_size = 50
@@ -144,7 +154,9 @@ class TraceCollectionView(APIView):
         responses={200: TracePageSerializer},
     )
     def get(self, request):
-        queryset = selectors.filter_traces(request.auth.organisation, request.query_params)
+        filters = TraceListInput(data={k: v for k, v in request.query_params.items() if v != ""})
+        filters.is_valid(raise_exception=True)
+        queryset = selectors.filter_traces(request.auth.organisation, selectors.TraceQuery(**filters.validated_data))
         paginator = TracePagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(TraceSummarySerializer(page, many=True).data)
@@ -194,7 +206,7 @@ class RunGroupListView(APIView):
 
     def get(self, request):
         page = _page_of(request)
-        since = timezone.now() - window_of(request)
+        since = window_param(request.query_params).start
         key = selectors.GROUP_FIELDS[self.kind]
         rows, more = selectors.run_groups(request.auth.organisation, key, since=since, page=page)
         return Response(self.page_serializer({

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from typing import Any
 
 from django.db import connection
 from django.db.models import CharField, Count, Max, Min, Q, QuerySet, Subquery, Sum, TextField
@@ -15,7 +16,6 @@ from django.db.models.functions import Cast
 from django.db.models.lookups import Contains
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from rest_framework import exceptions
 
 from arcweb.models import Organisation
 
@@ -26,22 +26,37 @@ def traces_with_evaluation() -> QuerySet[Trace]:
     return Trace.objects.select_related("agent", "evaluation")
 
 
-def filter_traces(organisation: Organisation, params: Mapping[str, str]) -> QuerySet[Trace]:
+@dataclass(frozen=True)
+class TraceQuery:
+    """The API list's filters, already validated by its input serializer (traces.api.TraceListInput)."""
+
+    agent: str = ""  # the agent's name: API clients know their agents by name
+    framework: str = ""
+    session_id: str = ""
+    user_id: str = ""
+    tag: str = ""
+    success: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def filter_traces(organisation: Organisation, query: TraceQuery) -> QuerySet[Trace]:
     queryset = traces_with_evaluation().for_org(organisation).defer(
         "input", "output", "spans", "metadata", "error", "evaluation__details"
     )
-    if params.get("agent"):
-        queryset = queryset.filter(agent__name=params["agent"])
+    if query.agent:
+        queryset = queryset.filter(agent__name=query.agent)
     for name in ("framework", "session_id", "user_id"):
-        if params.get(name):
-            queryset = queryset.filter(**{name: params[name]})
-    if params.get("tag"):
-        queryset = queryset.filter(has_tag(params["tag"]))
-    if params.get("success") not in (None, ""):
-        queryset = queryset.filter(evaluation__success=_boolean(params["success"], "success"))
-    for name, lookup in (("since", "started_at__gte"), ("until", "started_at__lt")):
-        if params.get(name):
-            queryset = queryset.filter(**{lookup: _datetime(params[name], name)})
+        if getattr(query, name):
+            queryset = queryset.filter(**{name: getattr(query, name)})
+    if query.tag:
+        queryset = queryset.filter(has_tag(query.tag))
+    if query.success is not None:
+        queryset = queryset.filter(evaluation__success=query.success)
+    if query.since:
+        queryset = queryset.filter(started_at__gte=query.since)
+    if query.until:
+        queryset = queryset.filter(started_at__lt=query.until)
     return queryset
 
 
@@ -52,22 +67,6 @@ def has_tag(tag: str) -> Q | Contains:
     if connection.vendor == "postgresql":
         return Q(tags__contains=[tag])
     return Contains(Cast("tags", TextField()), json.dumps(tag))
-
-
-def _boolean(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise exceptions.ValidationError({name: "Use true or false."})
-
-
-def _datetime(value: str, name: str):
-    parsed = _moment(value)
-    if parsed is None:
-        raise exceptions.ValidationError({name: "Use an ISO 8601 date-time, e.g. 2026-11-24T10:00:00Z."})
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 # --- the explorer (pages): filters and keyset pagination ----------------------------------------
@@ -109,12 +108,12 @@ class ExplorerFilters:
             return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
         outcome = params.get("outcome", "")
-        return cls(agent=_uuid(params.get("agent")), outcome=outcome if outcome in OUTCOMES else "",
+        return cls(agent=uuid_text(params.get("agent")), outcome=outcome if outcome in OUTCOMES else "",
                    framework=(params.get("framework") or "")[:64], grade=(params.get("grade") or "")[:3],
                    category=(params.get("category") or "")[:40], compliance=params.get("compliance") == "1",
                    since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200],
                    tag=(params.get("tag") or "").strip()[:200],
-                   session_of=_uuid(params.get("session_of")), user_of=_uuid(params.get("user_of")))
+                   session_of=uuid_text(params.get("session_of")), user_of=uuid_text(params.get("user_of")))
 
     @property
     def search(self) -> str:
@@ -131,10 +130,11 @@ class ExplorerFilters:
                     self.since, self.until, self.search, self.tag, self.session_of, self.user_of))
 
 
-def _uuid(raw: str | None) -> str:
-    """An agent is filtered by its id: agent names are client text and stay out of URLs."""
+def uuid_text(raw: Any) -> str:
+    """The canonical text of a UUID, or "": ids from query strings are checked before a query uses them (an
+    agent is filtered by its id — agent names are client text and stay out of URLs)."""
     try:
-        return str(uuid.UUID((raw or "").strip()))
+        return str(uuid.UUID(str(raw or "").strip()))
     except ValueError:
         return ""
 
@@ -266,3 +266,17 @@ def explorer_choices(organisation: Organisation) -> dict[str, list[str]]:
     agents = [(str(pk), name) for pk, name in
               Agent.objects.for_org(organisation).order_by("name").values_list("id", "name")[:500]]
     return {"agents": agents}
+
+
+def has_traces(organisation: Organisation) -> bool:
+    return Trace.objects.for_org(organisation).exists()
+
+
+def last_run_at(organisation: Organisation) -> datetime | None:
+    """The newest run's start (the index on (organisation, -started_at) answers this from its first entry)."""
+    return (Trace.objects.for_org(organisation).order_by("-started_at")
+            .values_list("started_at", flat=True).first())
+
+
+def first_trace(organisation: Organisation) -> Trace | None:
+    return Trace.objects.for_org(organisation).select_related("agent").order_by("started_at").first()

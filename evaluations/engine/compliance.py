@@ -76,6 +76,10 @@ _PACK_RULES: dict[str, dict[str, Rule]] = {
 }
 
 
+# Every rule's name, as findings and summaries carry it (labels for them live with the formatting of figures).
+RULE_NAMES: tuple[str, ...] = (*_RULES, *(name for rules in _PACK_RULES.values() for name in rules))
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str

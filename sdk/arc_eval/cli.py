@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import quote
 
 from . import config
 from ._version import __version__
@@ -462,13 +463,37 @@ def _download_pdf(client: ApiClient, report_id: str, paper: str, wait_seconds: f
         time.sleep(1.0)
 
 
+def _figure_line(row: dict[str, Any]) -> str:
+    """The figures as the server writes them (its `display`), so the terminal reads like the pages."""
+    shown = row.get("display") if isinstance(row.get("display"), dict) else {}
+    if not row.get("runs"):
+        return "no runs in the window"
+    return (f"reliability {shown.get('reliability', '—')} (grade {shown.get('grade', '—')}) · "
+            f"pass^k {shown.get('pass_k_best', '—')} · cost/run {shown.get('cost_per_run', '—')} · "
+            f"{shown.get('runs', row.get('runs'))} runs")
+
+
 def cmd_agents(args: argparse.Namespace) -> int:
     client = _client(args)
-    agents = client.paginate("/api/v1/agents")
-    lines = [f"{len(agents)} agent(s)"]
+    agents = client.paginate("/api/v1/agents", window=args.window)
+    lines = [f"{len(agents)} agent(s), last {args.window}"]
     for agent in agents:
-        lines.append(f"  {agent.get('name') or agent.get('id')}" if isinstance(agent, dict) else f"  {agent}")
+        lines.append(f"  {agent.get('name') or agent.get('id')}: {_figure_line(agent)}" if isinstance(agent, dict)
+                     else f"  {agent}")
     _emit(args, agents, lines)
+    return OK
+
+
+def cmd_reliability(args: argparse.Namespace) -> int:
+    client = _client(args)
+    figures = client.get(f"/api/v1/agents/{quote(args.agent, safe='')}/reliability", window=args.window)
+    shown = figures.get("display") or {}
+    lines = [f"{figures.get('agent', args.agent)}, last {args.window}: {_figure_line(figures)}"]
+    if figures.get("runs"):
+        lines += [f"  95% interval {shown.get('interval', '—')}", f"  pass^k {shown.get('pass_k', '—')}",
+                  f"  tool success {shown.get('tool_success', '—')} · latency p50 {shown.get('latency_p50', '—')}, "
+                  f"p95 {shown.get('latency_p95', '—')} · cost in window {shown.get('cost_total', '—')}"]
+    _emit(args, figures, lines)
     return OK
 
 
@@ -541,8 +566,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--share", action="store_true", help="create a public link (keys of an owner or admin)")
     p.set_defaults(run=cmd_report)
 
-    p = sub.add_parser("agents", parents=[common], help="list the agents the server knows")
+    p = sub.add_parser("agents", parents=[common], help="the agents with their figures over a window")
+    p.add_argument("--window", default="7d", help="24h, 7d, 30d (1h to 400d; default %(default)s)")
     p.set_defaults(run=cmd_agents)
+
+    p = sub.add_parser("reliability", parents=[common], help="an agent's figures over a window")
+    p.add_argument("--agent", required=True, help="agent name or id")
+    p.add_argument("--window", default="7d", help="24h, 7d, 30d (1h to 400d; default %(default)s)")
+    p.set_defaults(run=cmd_reliability)
 
     from .experiment_cli import add_parser as add_experiment_parser  # it imports this module's helpers
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reports import badges, charts
+from arcweb import charts
+from reports import badges
 
 from .conftest import parse_svg
 

@@ -3,7 +3,7 @@
 Usage (in a view, then `{{ chart }}` in the template — the functions escape every text they draw, so
 their output is safe to mark safe; never pass it through anything that concatenates user strings)::
 
-    from reports import charts
+    from arcweb import charts
     svg = charts.line_chart([(hour, 94.0), (next_hour, None), ...], width=640, height=200,
                             y_label="Reliability %", y_max=100)
     spark = charts.sparkline([0.9, 0.95, None, 0.8])
@@ -16,7 +16,7 @@ Rules kept by every function here:
 - All text goes through `xml.sax.saxutils.escape` (and `quoteattr` in attributes); the output parses as XML.
 - `None` values are gaps (a line breaks, a bar is absent), never zeros.
 - No Django imports: the functions take plain data and return plain `str`; a view wraps the result with
-  `django.utils.safestring.mark_safe` before handing it to a template (it is already escaped).
+  `arcweb.formatting.svg` before handing it to a template (it is already escaped).
 """
 
 from __future__ import annotations
