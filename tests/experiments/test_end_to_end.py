@@ -121,7 +121,7 @@ import os, time
 def answer(item):
     with open(os.environ["CALLS_LOG"], "a") as log:
         log.write(f"{item['case']}\\n")
-    time.sleep(0.25)
+    time.sleep(0.5)
     return f"a{item['case']}"
 '''
 
@@ -136,12 +136,13 @@ def test_an_interrupted_experiment_is_resumed_from_the_cli(server, acme, acme_ap
                "agent.py", "--function", "answer", "--repeats", "2", "--concurrency", "1", "--name", "nightly"]
     process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
-    assert wait_until(lambda: calls.exists() and len(calls.read_text().split()) >= 5, timeout=30)
+    # interrupted a few runs in: 12 runs take 6 s, so a loaded machine still leaves time to press Ctrl-C
+    assert wait_until(lambda: calls.exists() and len(calls.read_text().split()) >= 3, timeout=30, interval=0.05)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130 and "resume" in stderr
     reported = ItemRun.objects.filter(experiment__name="nightly").count()
-    assert 4 <= reported < 12
+    assert 2 <= reported < 12
     first_calls = len(calls.read_text().split())
 
     resumed = cli(server, acme.key, tmp_path, "experiment", "run", "--dataset", "resumable", "--agent-file",
