@@ -7,7 +7,8 @@ from typing import Any
 from .models import AuditLog, Organisation
 
 ACTIONS = (
-    "key.created", "key.revoked", "member.invited", "member.joined", "member.role_changed", "member.removed",
+    "key.created", "key.revoked", "member.invited", "member.added", "member.joined", "member.role_changed",
+    "member.removed",
     "report.shared", "report.revoked", "organisation.settings_changed",
 )
 

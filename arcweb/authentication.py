@@ -1,4 +1,8 @@
-"""API keys for DRF: `Authorization: Bearer arc_<prefix>_<secret>` (or `X-API-Key`), scopes and throttles."""
+"""API keys for DRF: `Authorization: Bearer arc_<prefix>_<secret>` (or `X-API-Key`), scopes and throttles.
+
+A key acts as its owner: with the lesser of its own role and the role its owner holds now (`acting_role`),
+and not at all once its owner is no longer a member of the organisation.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,22 @@ from django.dispatch import receiver
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions, throttling
 
-from .models import API_KEY_PREFIX, ApiKey, ApiScope, Organisation, hash_api_key, role_at_least
+from .models import (
+    API_KEY_PREFIX,
+    ApiKey,
+    ApiScope,
+    Membership,
+    Organisation,
+    Role,
+    hash_api_key,
+    role_at_least,
+)
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-# A verified key (with its organisation) is reused by this process for at most KEY_CACHE_SECONDS, which spares
-# every API request a database query. Revoking or deleting a key, or changing an organisation, clears this
-# process's cache at once; other processes see the change within KEY_CACHE_SECONDS.
+# A verified key (with its organisation and its owner's role) is reused by this process for at most
+# KEY_CACHE_SECONDS, which spares every API request a database query. Revoking or deleting a key, changing an
+# organisation or a membership clears this process's cache at once; other processes see the change within
+# KEY_CACHE_SECONDS.
 KEY_CACHE_SECONDS = 2.0
 KEY_CACHE_MAX = 1000
 _key_cache: dict[str, tuple[float, ApiKey]] = {}
@@ -58,14 +72,14 @@ def find_active_key(raw: str) -> ApiKey | None:
     if cached is not None and cached[0] > now:
         key = cached[1]
     else:
-        key = ApiKey.objects.select_related("organisation").filter(prefix=prefix).first()
+        key = ApiKey.objects.with_owner_role().select_related("organisation").filter(prefix=prefix).first()
         if key is not None and key.is_active:
             if len(_key_cache) >= KEY_CACHE_MAX:
                 _key_cache.clear()
             _key_cache[prefix] = (now + KEY_CACHE_SECONDS, key)
     if key is None or not hmac.compare_digest(key.hashed_secret, hash_api_key(secret)):
         return None
-    if not key.is_active:
+    if not key.is_active or key.acting_role is None:
         return None
     return key
 
@@ -74,6 +88,8 @@ def find_active_key(raw: str) -> ApiKey | None:
 @receiver(post_delete, sender=ApiKey)
 @receiver(post_save, sender=Organisation)
 @receiver(post_delete, sender=Organisation)
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
 def _forget_cached_keys(**kwargs) -> None:
     _key_cache.clear()
 
@@ -123,23 +139,29 @@ def _basic_password(value: str) -> str:
 
 
 class IsOrganisationMember(permissions.BasePermission):
-    """An API key of some organisation; ingest-only keys reach only views marked `ingest_allowed`."""
-
-    message = "This API key may only send traces."
+    """An API key of some organisation; ingest-only keys reach only views marked `ingest_allowed`, and a key
+    acting as a viewer only reads."""
 
     def has_permission(self, request, view) -> bool:
         if not isinstance(request.auth, ApiKey):
             raise exceptions.NotAuthenticated("Send an API key: 'Authorization: Bearer <api key>'.")
         if request.auth.scope == ApiScope.INGEST:
-            return bool(getattr(view, "ingest_allowed", False)) and request.method == "POST"
-        return True
+            self.message = "This API key may only send traces."
+            allowed = bool(getattr(view, "ingest_allowed", False)) and request.method == "POST"
+        else:
+            allowed = True
+        if allowed and request.method not in permissions.SAFE_METHODS \
+                and not role_at_least(request.auth.acting_role, Role.MEMBER):
+            self.message = "This key's owner is a viewer now: the key may only read."
+            allowed = False
+        return allowed
 
 
 class IsAdminKey(permissions.BasePermission):
-    message = "Only keys created by an owner or admin may do this."
+    message = "Only keys of an owner or admin (who still is one) may do this."
 
     def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, ApiKey) and role_at_least(request.auth.role, "admin")
+        return isinstance(request.auth, ApiKey) and role_at_least(request.auth.acting_role, Role.ADMIN)
 
 
 class ApiKeyRateThrottle(throttling.SimpleRateThrottle):

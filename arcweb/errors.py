@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -20,11 +20,18 @@ class ServiceUnavailable(exceptions.APIException):
     default_detail = "The database is unavailable; retry shortly."
 
 
+DATA_ERROR_MESSAGE = "A value in the request cannot be stored or compared by the database (too long, out of range or " \
+    "malformed)."
+
+
 def error_body(code: str, message: str, **extra) -> dict:
     return {"error": {"code": code, "message": message, **extra}}
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, DataError):
+        # The client's data, not the database's health: retrying the same request cannot help.
+        return Response(error_body("invalid", DATA_ERROR_MESSAGE), status=400)
     if isinstance(exc, DatabaseError):
         # Never a 500 and never a 2xx without the row: the client retries and nothing is lost.
         response = Response(error_body("unavailable", ServiceUnavailable.default_detail), status=503)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .tenancy import TenantManager
+from .tenancy import TenantManager, TenantQuerySet
 
 
 class Role(models.TextChoices):
@@ -26,6 +26,10 @@ ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 def role_at_least(role: str, minimum: str) -> bool:
     return ROLE_RANK[Role(role)] >= ROLE_RANK[Role(minimum)]
+
+
+def lesser_role(a: str, b: str) -> str:
+    return a if ROLE_RANK[Role(a)] <= ROLE_RANK[Role(b)] else b
 
 
 class Organisation(models.Model):
@@ -114,12 +118,23 @@ class ApiScope(models.TextChoices):
 API_KEY_PREFIX = "arc_"
 
 
+class ApiKeyQuerySet(TenantQuerySet):
+    def with_owner_role(self) -> ApiKeyQuerySet:
+        """Each key with `owner_role`: the role its owner holds now in the key's organisation (None: no member)."""
+        return self.annotate(owner_role=models.Subquery(
+            Membership.objects.filter(organisation=models.OuterRef("organisation_id"),
+                                      user=models.OuterRef("created_by_id")).values("role")[:1]))
+
+
 def hash_api_key(secret: str) -> str:
     # The secret carries 256 random bits, so a plain SHA-256 cannot be brute-forced; no salt needed.
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class ApiKey(models.Model):
+    """A key acts as its owner (`created_by`): with the lesser of its own role and the owner's current role in
+    the organisation (see `arcweb.authentication`), and not at all once they are no longer a member."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=80, default="default")
@@ -128,14 +143,17 @@ class ApiKey(models.Model):
     scope = models.CharField(max_length=10, choices=ApiScope.choices, default=ApiScope.FULL)
     role = models.CharField(
         max_length=10, choices=Role.choices, default=Role.ADMIN,
-        help_text="What the key may do: the role of whoever created it, at most admin.",
+        help_text="The most the key may do: its owner's role when it was made, at most admin.",
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        help_text="The key's owner: the member it acts as. A key without one (its owner deleted) works no more.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = TenantManager()
+    objects = models.Manager.from_queryset(ApiKeyQuerySet)()
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "created_at"])]
@@ -144,8 +162,8 @@ class ApiKey(models.Model):
         return self.display
 
     @classmethod
-    def issue(cls, *, organisation: Organisation, name: str = "default", scope: str = ApiScope.FULL,
-              role: str = Role.ADMIN, created_by=None) -> tuple[ApiKey, str]:
+    def issue(cls, *, organisation: Organisation, created_by, name: str = "default", scope: str = ApiScope.FULL,
+              role: str = Role.ADMIN) -> tuple[ApiKey, str]:
         """Create a key; the full key is returned once and never stored."""
         prefix = secrets.token_hex(4)
         secret = secrets.token_urlsafe(32)
@@ -162,6 +180,12 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def acting_role(self) -> str | None:
+        """What the key may do now: the lesser of its role and its owner's current role; None when its owner is
+        no member. Read from a key loaded `with_owner_role()`."""
+        return lesser_role(self.role, self.owner_role) if self.owner_role else None
 
 
 class AuditLog(models.Model):

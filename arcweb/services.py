@@ -16,7 +16,7 @@ from .models import (
     Organisation,
     OrganisationLogo,
     Role,
-    role_at_least,
+    lesser_role,
 )
 
 User = get_user_model()
@@ -46,22 +46,26 @@ def get_or_create_user(email: str):
 
 
 @transaction.atomic
-def create_api_key(*, organisation: Organisation, name: str = "default", scope: str = ApiScope.FULL,
-                   created_by=None, creator_role: str = Role.ADMIN) -> tuple[ApiKey, str]:
-    """A key acts with its creator's role, capped at admin (an owner's key cannot delete the org)."""
-    role = Role.ADMIN if role_at_least(creator_role, Role.ADMIN) else creator_role
-    key, full = ApiKey.issue(organisation=organisation, name=name, scope=scope, role=role, created_by=created_by)
-    audit.record(organisation=organisation, action="key.created", target=key.display, actor=created_by,
-                 scope=scope, name=name)
+def create_api_key(*, organisation: Organisation, owner, name: str = "default", scope: str = ApiScope.FULL,
+                   by=None) -> tuple[ApiKey, str]:
+    """A key of `owner`, who must be a member: it acts as them — with their role, capped at admin (an owner's
+    key cannot delete the organisation), and never with more than the role they hold when it is used."""
+    membership = Membership.objects.for_org(organisation).filter(user=owner).first()
+    if membership is None:
+        raise ValueError(f"{owner.email} is not a member of {organisation.slug}: a key acts as a member.")
+    key, full = ApiKey.issue(organisation=organisation, created_by=owner, name=name, scope=scope,
+                             role=lesser_role(membership.role, Role.ADMIN))
+    audit.record(organisation=organisation, action="key.created", target=key.display, actor=by, scope=scope,
+                 name=name, owner=owner.email)
     return key, full
 
 
 @transaction.atomic
-def revoke_api_key(key: ApiKey, *, by=None) -> None:
+def revoke_api_key(key: ApiKey, *, by=None, **why) -> None:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        audit.record(organisation=key.organisation, action="key.revoked", target=key.display, actor=by)
+        audit.record(organisation=key.organisation, action="key.revoked", target=key.display, actor=by, **why)
 
 
 @transaction.atomic
@@ -73,8 +77,42 @@ def invite(*, organisation: Organisation, email: str, role: str, invited_by) -> 
     return invitation
 
 
+class InvitationClosed(Exception):
+    """The invitation is unknown, used, withdrawn or expired."""
+
+
+class NotTheInvitee(Exception):
+    """The user has no verified e-mail address equal to the invited one."""
+
+    def __init__(self, invitation: Invitation, *, unverified: bool):
+        super().__init__(invitation.email)
+        self.invitation = invitation
+        self.unverified = unverified
+
+
+def open_invitation(token: str, *, lock: bool = False) -> Invitation:
+    invitations = Invitation.objects.select_related("organisation").filter(token=token)
+    invitation = (invitations.select_for_update(of=("self",)) if lock else invitations).first()
+    if invitation is None or not invitation.is_open:
+        raise InvitationClosed
+    return invitation
+
+
+def check_invitee(invitation: Invitation, user) -> None:
+    """An invitation is for the address it was sent to: the user must own it, verified (any case)."""
+    from allauth.account.models import EmailAddress
+
+    addresses = EmailAddress.objects.filter(user=user, email__iexact=invitation.email)
+    if not addresses.filter(verified=True).exists():
+        raise NotTheInvitee(invitation, unverified=addresses.exists())
+
+
 @transaction.atomic
-def accept_invitation(invitation: Invitation, user) -> Membership:
+def accept_invitation(token: str, user) -> Membership:
+    """Join with the invited role. The invitation row is locked, so of any number of concurrent accepts exactly
+    one consumes it; the others find it used."""
+    invitation = open_invitation(token, lock=True)
+    check_invitee(invitation, user)
     membership, _ = Membership.objects.get_or_create(
         organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
     )
@@ -97,12 +135,28 @@ def change_role(membership: Membership, role: str, *, by) -> Membership:
 
 
 @transaction.atomic
-def remove_member(membership: Membership, *, by) -> None:
+def add_member(*, organisation: Organisation, user, role: str, by=None) -> Membership:
+    membership, created = Membership.objects.for_org(organisation).get_or_create(
+        organisation=organisation, user=user, defaults={"role": role})
+    if not created:
+        raise ValueError(f"{user.email} is already a member ({membership.role}): change their role instead.")
+    audit.record(organisation=organisation, action="member.added", target=user.email, actor=by, role=role)
+    return membership
+
+
+@transaction.atomic
+def remove_member(membership: Membership, *, by) -> int:
+    """The member leaves, and every key they own is revoked with them (each revocation in the audit log).
+    Returns how many keys were revoked."""
     if membership.role == Role.OWNER and _owners(membership.organisation) == 1:
         raise ValueError("The last owner cannot be removed.")
+    organisation, user = membership.organisation, membership.user
     membership.delete()
-    audit.record(organisation=membership.organisation, action="member.removed", target=membership.user.email,
-                 actor=by)
+    audit.record(organisation=organisation, action="member.removed", target=user.email, actor=by)
+    keys = list(ApiKey.objects.for_org(organisation).filter(created_by=user, revoked_at=None))
+    for key in keys:
+        revoke_api_key(key, by=by, reason="its owner was removed", owner=user.email)
+    return len(keys)
 
 
 def _owners(organisation: Organisation) -> int:

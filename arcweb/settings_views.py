@@ -73,7 +73,8 @@ def _render_settings(request, *, new_key: str | None = None, key_form=None, invi
         "logo_form": LogoForm(auto_id="logo_%s"), "logo_src": _logo_src(organisation),
         "roles": [(r.value, r.label) for r in Role],
         "is_owner": request.membership.role == Role.OWNER,
-        "keys": ApiKey.objects.for_org(organisation).order_by("-created_at"),
+        "keys": ApiKey.objects.for_org(organisation).with_owner_role().select_related("created_by")
+        .order_by("-created_at"),
         "members": Membership.objects.for_org(organisation).select_related("user").order_by("created_at"),
         "invitations": Invitation.objects.for_org(organisation).filter(accepted_at=None).order_by("-created_at"),
         "key_form": key_form or ApiKeyForm(),
@@ -97,9 +98,8 @@ def create_key(request):
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _render_settings(request, key_form=form, status=400)
-    _, full = create_api_key(organisation=request.organisation, name=form.cleaned_data["name"],
-                             scope=form.cleaned_data["scope"], created_by=request.user,
-                             creator_role=request.membership.role)
+    _, full = create_api_key(organisation=request.organisation, owner=request.user, name=form.cleaned_data["name"],
+                             scope=form.cleaned_data["scope"], by=request.user)
     # Shown on this response only; never stored and never put in a URL.
     return _render_settings(request, new_key=full)
 
@@ -208,11 +208,11 @@ def remove_member(request, member_id: str):
         membership = _member_for_change(request, member_id)
         email, user_id = membership.user.email, membership.user_id
         try:
-            services.remove_member(membership, by=request.user)
+            revoked = services.remove_member(membership, by=request.user)
         except ValueError as exc:
             messages.error(request, str(exc))
             return redirect("org-settings", org_slug=request.organisation.slug)
-    messages.success(request, f"{email} was removed.")
+    messages.success(request, f"{email} was removed" + (f"; their {revoked} API key(s) revoked." if revoked else "."))
     if user_id == request.user.pk:
         return redirect("home")
     return redirect("org-settings", org_slug=request.organisation.slug)

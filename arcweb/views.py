@@ -12,8 +12,8 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from .errors import error_body
-from .models import Invitation, Membership
-from .services import accept_invitation
+from .models import Membership
+from .services import InvitationClosed, NotTheInvitee, accept_invitation, check_invitee, open_invitation
 
 
 @login_required
@@ -69,11 +69,20 @@ def _broker_state() -> str:
 
 @login_required
 def accept_invite(request, token: str):
-    invitation = Invitation.objects.filter(token=token).select_related("organisation").first()
-    if invitation is None or not invitation.is_open:
-        raise Http404("This invitation is unknown, used or expired.")
-    if request.method == "POST":
-        accept_invitation(invitation, request.user)
-        messages.success(request, f"You joined {invitation.organisation.name}.")
-        return redirect("overview", org_slug=invitation.organisation.slug)
+    """An invitation is accepted by the user who owns the invited address (verified); anyone else holding the
+    link gets a page that says so, and no membership."""
+    try:
+        invitation = open_invitation(token)
+        check_invitee(invitation, request.user)
+        if request.method == "POST":
+            accept_invitation(token, request.user)
+            messages.success(request, f"You joined {invitation.organisation.name}.")
+            return redirect("overview", org_slug=invitation.organisation.slug)
+    except InvitationClosed:
+        raise Http404("This invitation is unknown, used or expired.") from None
+    except NotTheInvitee as exc:
+        local, _, domain = exc.invitation.email.partition("@")
+        return render(request, "arcweb/accept_invite.html", {
+            "invitation": exc.invitation, "not_yours": True, "unverified": exc.unverified,
+            "invited_address": f"{local[:1]}…@{domain}"}, status=403)
     return render(request, "arcweb/accept_invite.html", {"invitation": invitation})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -183,9 +184,14 @@ class _Echo:
         return value
 
 
-def _csv_cell(value):
-    # A cell that starts like a formula is quoted, so a spreadsheet shows it instead of running it.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+# What a spreadsheet may read as the start of a formula, once it has skipped leading blanks and line breaks
+# (the full-width forms too: some spreadsheets fold them to ASCII).
+FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A cell that could start a formula is prefixed with ', so a spreadsheet shows it instead of running it."""
+    if isinstance(value, str) and (value[:1] in ("\t", "\r", "\n") or value.lstrip()[:1] in FORMULA_STARTS):
         return "'" + value
     return "" if value is None else value
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -110,6 +111,13 @@ class PdfStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# A render takes a second or two; Celery kills one still running after RENDER_TIME_LIMIT seconds. A PDF queued
+# or rendering for longer than it can take has lost its task (broker down, worker killed): it is queued again.
+RENDER_TIME_LIMIT = 120
+RUNNING_STALE = timedelta(seconds=RENDER_TIME_LIMIT + 30)
+PENDING_STALE = timedelta(minutes=5)
+
+
 class ReportPdf(models.Model):
     """A report rendered to PDF on one paper size; made once by a task, then served from here."""
 
@@ -122,6 +130,8 @@ class ReportPdf(models.Model):
     size = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=200, blank=True)
     requested_at = models.DateTimeField(default=timezone.now)
+    render_started_at = models.DateTimeField(null=True, blank=True)
+    render_task_id = models.CharField(max_length=255, blank=True, help_text="The task rendering it (while running).")
     finished_at = models.DateTimeField(null=True, blank=True)
     render_ms = models.FloatField(null=True, blank=True)
 
@@ -132,6 +142,14 @@ class ReportPdf(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} ({self.paper}, {self.status})"
+
+    def is_stale(self, now: datetime) -> bool:
+        """Queued or rendering for longer than a render can take: its task is lost and must be queued again."""
+        if self.status == PdfStatus.PENDING:
+            return self.requested_at < now - PENDING_STALE
+        if self.status == PdfStatus.RUNNING:
+            return self.render_started_at is None or self.render_started_at < now - RUNNING_STALE
+        return False
 
 
 class ReportSchedule(models.Model):

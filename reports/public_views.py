@@ -6,9 +6,12 @@ organisation that turned public sharing off, answers 404. Every answer carries `
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import get_conditional_response
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
@@ -18,7 +21,9 @@ from .badges import reliability_badge
 from .models import Paper, PdfStatus, ShareLink
 from .presentation import badge_figures, report_context
 
-BADGE_MAX_AGE = 300
+# A badge may be kept by a shared cache (GitHub's image proxy, a CDN) but must be revalidated on every view, so a
+# revoked link stops at once; an unchanged badge costs a 304 (docs/api.md, "Badges").
+BADGE_CACHE_CONTROL = "public, no-cache"
 # The embed card may be framed by any site (that is its purpose); everything else keeps the strict policy.
 EMBED_CSP = {**settings.SECURE_CSP, "frame-ancestors": ["*"]}
 
@@ -79,8 +84,12 @@ def badge(request, token: str):
         response["Cache-Control"] = "no-store"
         return _noindex(response)
     figure, grade = badge_figures(link.report.snapshot)
-    response = HttpResponse(reliability_badge(figure, grade), content_type="image/svg+xml; charset=utf-8")
-    response["Cache-Control"] = f"public, max-age={BADGE_MAX_AGE}"
+    svg = reliability_badge(figure, grade)
+    etag = '"' + hashlib.sha256(svg.encode()).hexdigest()[:32] + '"'
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        svg, content_type="image/svg+xml; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = BADGE_CACHE_CONTROL
     return _noindex(response)
 
 

@@ -248,8 +248,7 @@ def request_pdf(*, report: Report, paper: str = Paper.A4) -> ReportPdf:
     from .tasks import render_report_pdf
 
     pdf, created = ReportPdf.objects.get_or_create(organisation=report.organisation, report=report, paper=paper)
-    stale = pdf.status == PdfStatus.PENDING and pdf.requested_at < timezone.now() - timedelta(minutes=5)
-    if created or pdf.status == PdfStatus.FAILED or stale:
+    if created or pdf.status == PdfStatus.FAILED or pdf.is_stale(timezone.now()):
         if not created:
             ReportPdf.objects.filter(pk=pdf.pk).update(status=PdfStatus.PENDING, progress=0, error="",
                                                        requested_at=timezone.now())

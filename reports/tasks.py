@@ -20,20 +20,24 @@ from django.utils import timezone
 from arcweb.models import Membership
 
 from . import services
-from .models import PdfStatus, Report, ReportPdf
+from .models import RENDER_TIME_LIMIT, PdfStatus, Report, ReportPdf
 from .pdf import render_pdf
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def render_report_pdf(pdf_id: int) -> str:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, time_limit=RENDER_TIME_LIMIT)
+def render_report_pdf(self, pdf_id: int) -> str:
     with transaction.atomic():
         pdf = ReportPdf.objects.select_for_update().select_related("report").filter(pk=pdf_id).first()
-        if pdf is None or pdf.status in (PdfStatus.DONE, PdfStatus.RUNNING):
-            return pdf.status if pdf else "missing"
+        if pdf is None:
+            return "missing"
+        now = timezone.now()
+        if pdf.status == PdfStatus.DONE or (pdf.status == PdfStatus.RUNNING and not _abandoned(pdf, self, now)):
+            return pdf.status
         pdf.status, pdf.progress = PdfStatus.RUNNING, 10
-        pdf.save(update_fields=["status", "progress"])
+        pdf.render_started_at, pdf.render_task_id = now, self.request.id or ""
+        pdf.save(update_fields=["status", "progress", "render_started_at", "render_task_id"])
 
     def progress(value: int) -> None:
         ReportPdf.objects.filter(pk=pdf_id).update(progress=value)
@@ -50,6 +54,13 @@ def render_report_pdf(pdf_id: int) -> str:
         status=PdfStatus.DONE, progress=100, content=content, size=len(content), finished_at=timezone.now(),
         render_ms=round((time.perf_counter() - started) * 1000, 1))
     return PdfStatus.DONE
+
+
+def _abandoned(pdf: ReportPdf, task, now) -> bool:
+    """A render nobody is doing any more: this very task was rendering it (so it is a redelivery after its
+    worker died: a message is redelivered only then, or after the broker's visibility timeout, which is far
+    longer than RENDER_TIME_LIMIT), or it started longer ago than a render can take."""
+    return bool(task.request.id) and pdf.render_task_id == task.request.id or pdf.is_stale(now)
 
 
 @shared_task

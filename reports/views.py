@@ -67,8 +67,8 @@ def onboarding_status(request):
 @require_POST
 @org_view(Role.MEMBER)
 def onboarding_key(request):
-    _, full = create_api_key(organisation=request.organisation, name="first key", scope=ApiScope.FULL,
-                             created_by=request.user, creator_role=request.membership.role)
+    _, full = create_api_key(organisation=request.organisation, owner=request.user, name="first key",
+                             scope=ApiScope.FULL, by=request.user)
     # Shown on this response only; never stored, never put in a URL.
     return _onboarding(request, new_key=full, partial="setup" if request.htmx else None)
 

@@ -12,6 +12,8 @@ from arcweb.celery import app as celery_app
 from arcweb.models import Membership, Organisation, Role
 from arcweb.services import create_api_key, create_organisation, get_or_create_user
 
+pytest_plugins = ["tests.ci_skips"]
+
 PASSWORD = "correct-horse-battery-staple-42"
 
 
@@ -57,8 +59,16 @@ def make_tenant(slug: str) -> Tenant:
     organisation = create_organisation(name=slug.title(), owner=owner, slug=slug)
     viewer = get_or_create_user(f"viewer@{slug}.test")
     Membership.objects.create(organisation=organisation, user=viewer, role=Role.VIEWER)
-    _, key = create_api_key(organisation=organisation, name="test")
+    _, key = create_api_key(organisation=organisation, owner=owner, name="test")
     return Tenant(organisation, owner, viewer, key)
+
+
+def key_of_a(role: str, tenant: Tenant, **options) -> str:
+    """A key of a new member of `tenant` with `role` (a key acts as its owner)."""
+    n = Membership.objects.for_org(tenant.organisation).count()
+    user = get_or_create_user(f"{role}-{n}@{tenant.organisation.slug}.test")
+    Membership.objects.create(organisation=tenant.organisation, user=user, role=role)
+    return create_api_key(organisation=tenant.organisation, owner=user, **options)[1]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -22,11 +23,15 @@ from arcweb.models import Organisation
 from evaluations.engine import InvalidTrace, Trace, to_trace
 from evaluations.engine.jsonvalues import map_strings
 from evaluations.engine.trace import to_builtins
-from evaluations.models import Evaluation, EvaluationStatus
+from evaluations.models import Evaluation, EvaluationStatus, Feedback
 from evaluations.tasks import publish
 
 from .models import Agent
 from .models import Trace as TraceRow
+
+# A client's clock may run ahead of ours, but a run cannot have started tomorrow: a start further ahead than this
+# is refused, so no trace can put itself first in the lists for long (docs/trace-format.md).
+MAX_CLOCK_AHEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +73,10 @@ def ingest_traces(*, organisation: Organisation, payloads: Iterable[Any], merge_
     in several requests), spans arriving for a stored trace are merged into it and it is evaluated again."""
     result = IngestResult()
     valid: list[tuple[int, Trace]] = []
+    latest_start = timezone.now() + MAX_CLOCK_AHEAD
     for index, payload in enumerate(payloads):
         try:
-            valid.append((index, without_nul(to_trace(payload))))
+            valid.append((index, not_in_the_future(without_nul(to_trace(payload)), latest_start)))
         except InvalidTrace as exc:
             result.rejected.append(Rejected(index, exc.field, exc.reason))
     if valid:
@@ -78,6 +84,13 @@ def ingest_traces(*, organisation: Organisation, payloads: Iterable[Any], merge_
             valid = [(index, mask_trace(trace)) for index, trace in valid]
         result.accepted = _store(organisation, valid, merge_spans)
     return result
+
+
+def not_in_the_future(trace: Trace, latest_start: datetime) -> Trace:
+    if trace.started_at is not None and trace.started_at > latest_start:
+        raise InvalidTrace("$.started_at", f"{trace.started_at.isoformat()} is more than a day ahead of the server's "
+                                           "clock; send the time the run started (UTC, or with its offset)")
+    return trace
 
 
 def without_nul(trace: Trace) -> Trace:
@@ -109,7 +122,6 @@ def _store(organisation: Organisation, valid: list[tuple[int, Trace]], merge_spa
         if not trace.trace_id:
             trace.trace_id = uuid.uuid4().hex
     with transaction.atomic():
-        agents = _agents_by_name(organisation, {trace.agent_id for _, trace in valid})
         wanted = {trace.trace_id for _, trace in valid}
         existing = dict(
             TraceRow.objects.for_org(organisation).filter(trace_id__in=wanted).values_list("trace_id", "id")
@@ -118,13 +130,14 @@ def _store(organisation: Organisation, valid: list[tuple[int, Trace]], merge_spa
         for _, trace in valid:
             if trace.trace_id not in existing and trace.trace_id not in new:
                 new[trace.trace_id] = trace
+        # Agents of new traces only: a stored trace keeps its agent, whatever a late part names.
+        agents = _agents_by_name(organisation, {trace.agent_id for trace in new.values()})
         # A concurrent request may store the same trace_id first: the conflict is ignored and its id read back.
         created, stored = _insert_traces(organisation, agents, list(new.values()), now)
         evaluation_ids = _insert_evaluations(organisation, created, now)
         created_ids = [row.id for row in created]
         if merge_spans and existing:
-            evaluation_ids += _merge(organisation, agents, existing,
-                                     [t for _, t in valid if t.trace_id in existing], now)
+            evaluation_ids += _merge(organisation, existing, [t for _, t in valid if t.trace_id in existing], now)
         if evaluation_ids:
             transaction.on_commit(lambda: publish(evaluation_ids))
     ids = {**existing, **stored}
@@ -133,29 +146,53 @@ def _store(organisation: Organisation, valid: list[tuple[int, Trace]], merge_spa
             for index, trace in valid]
 
 
-def _merge(organisation: Organisation, agents: dict[str, Agent], existing: dict[str, uuid.UUID],
-           traces: list[Trace], now) -> list[int]:
-    """Fold late spans into stored traces; their evaluations go back to pending. Returns those ids."""
+def _merge(organisation: Organisation, existing: dict[str, uuid.UUID], traces: list[Trace], now) -> list[int]:
+    """Fold late spans into stored traces; their evaluations go back to pending. Returns those ids.
+
+    What is stored is history, and an ingest-only key must not rewrite it: a late part adds the spans the trace
+    lacks; its root span fills the run's input, output, duration, error and verdict only where they are still
+    empty, and only while the run has been neither evaluated nor labelled; the agent never changes."""
     rows = {row.trace_id: row for row in TraceRow.objects.for_org(organisation)
             .select_for_update().filter(id__in=[existing[t.trace_id] for t in traces])}
+    settled = _evaluated_or_labelled(organisation, [row.id for row in rows.values()])
     for trace in traces:
         row = rows[trace.trace_id]
         known = {span["span_id"] for span in row.spans}
         row.spans = _relink([*row.spans, *(s for s in to_builtins(trace.spans) if s["span_id"] not in known)])
         row.span_count = len(row.spans)
-        if trace.started_at and trace.started_at < row.started_at:
-            row.started_at = trace.started_at
-        if _has_true_root(trace):
-            row.agent = agents[trace.agent_id]
-            row.input, row.output, row.duration_ms = trace.input, trace.output, trace.duration_ms
-            row.error = to_builtins(trace.error) if trace.error else None
-            row.success_reported = trace.success
+        if row.id not in settled:
+            if trace.started_at and trace.started_at < row.started_at:
+                row.started_at = trace.started_at
+            if _has_true_root(trace):
+                _fill_empty_root_fields(row, trace)
         row.save()
     evaluations = Evaluation.objects.for_org(organisation).filter(trace_id__in=[r.id for r in rows.values()])
     for row in rows.values():
-        evaluations.filter(trace_id=row.id).update(agent_id=row.agent_id, started_at=row.started_at)
+        evaluations.filter(trace_id=row.id).update(started_at=row.started_at)
     evaluations.update(status=EvaluationStatus.PENDING, enqueued_at=now)
     return list(evaluations.values_list("pk", flat=True))
+
+
+def _evaluated_or_labelled(organisation: Organisation, trace_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    evaluated = Evaluation.objects.for_org(organisation).filter(trace_id__in=trace_ids, evaluated_at__isnull=False)
+    labelled = Feedback.objects.for_org(organisation).filter(trace_id__in=trace_ids)
+    return {*evaluated.values_list("trace_id", flat=True), *labelled.values_list("trace_id", flat=True)}
+
+
+def _fill_empty_root_fields(row: TraceRow, trace: Trace) -> None:
+    if row.input in EMPTY:
+        row.input = trace.input
+    if row.output in EMPTY:
+        row.output = trace.output
+    if row.duration_ms is None:
+        row.duration_ms = trace.duration_ms
+    if row.error is None and trace.error is not None:
+        row.error = to_builtins(trace.error)
+    if row.success_reported is None:
+        row.success_reported = trace.success
+
+
+EMPTY = (None, "", {}, [])
 
 
 PARENT_ELSEWHERE = "otel.parent_span_id"

@@ -18,13 +18,16 @@ DELETE_BATCH = 500
 
 
 def purge_expired(organisation: Organisation, *, batch: int = DELETE_BATCH) -> int:
-    """Delete traces older than the organisation's retention period, a batch per transaction, so no lock is
-    held for long. Hourly rollups (counts and sums, no content) stay, so long-range trends survive."""
+    """Delete traces received longer ago than the organisation's retention period, a batch per transaction, so
+    no lock is held for long. Hourly rollups (counts and sums, no content) stay, so long-range trends survive.
+
+    The server's receipt time decides, not the client's `started_at`: a client clock cannot keep a trace
+    forever or have it purged at once."""
     cutoff = timezone.now() - timedelta(days=organisation.retention_days)
     deleted = 0
     while True:
-        ids = list(Trace.objects.for_org(organisation).filter(started_at__lt=cutoff)
-                   .order_by("started_at").values_list("id", flat=True)[:batch])
+        ids = list(Trace.objects.for_org(organisation).filter(received_at__lt=cutoff)
+                   .order_by("received_at").values_list("id", flat=True)[:batch])
         if not ids:
             return deleted
         with transaction.atomic():

@@ -60,6 +60,8 @@ class Trace(models.Model):
         indexes = [
             models.Index(fields=["organisation", "-started_at"], name="trace_org_started"),
             models.Index(fields=["organisation", "agent", "-started_at"], name="trace_org_agent_started"),
+            # Retention and "last run": the server's clock, not the client's.
+            models.Index(fields=["organisation", "received_at"], name="trace_org_received"),
             # The explorer's "runs of this session / user"; partial, so runs without one cost nothing.
             models.Index(fields=["organisation", "session_id", "-started_at"], name="trace_org_session",
                          condition=~models.Q(session_id="")),

@@ -24,6 +24,8 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from evaluations.engine.trace import MAX_SPAN_COST_USD
+
 MAX_BODY_BYTES = 50 * 1024 * 1024  # decompressed size cap (gzip bombs)
 MAX_DEPTH = 32  # nesting of array/kvlist attribute values
 MAX_SPANS = 10_000  # per trace, as the canonical trace allows
@@ -477,7 +479,9 @@ def _cost(attributes: dict[str, Any]) -> str | None:
         amounts = [v for v in langfuse.values() if _is_amount(v)]
     if not amounts:
         amounts = [v for v in map(attributes.get, COST_KEYS) if _is_amount(v)][:1]
-    return str(sum(Decimal(repr(v)) for v in amounts)) if amounts else None
+    total = sum(Decimal(repr(v)) for v in amounts)
+    # An amount no call can cost (past the canonical trace's bound) is left out, like any other unusable value.
+    return str(total) if amounts and total <= MAX_SPAN_COST_USD else None
 
 
 def _agent_id(root: _Span, ordered: list[_Span], is_langfuse: bool) -> str:
@@ -573,7 +577,7 @@ def _first_count(mapping: dict[str, Any], keys: tuple[str, ...]) -> int | None:
 
 
 def _is_amount(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value) and 0 <= value < 10**9
+    return type(value) in (int, float) and math.isfinite(value) and 0 <= value <= MAX_SPAN_COST_USD
 
 
 def _reject_constant(name: str) -> None:

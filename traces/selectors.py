@@ -273,9 +273,10 @@ def has_traces(organisation: Organisation) -> bool:
 
 
 def last_run_at(organisation: Organisation) -> datetime | None:
-    """The newest run's start (the index on (organisation, -started_at) answers this from its first entry)."""
-    return (Trace.objects.for_org(organisation).order_by("-started_at")
-            .values_list("started_at", flat=True).first())
+    """When the newest run arrived, by the server's clock (a client's clock cannot make a run look live; the
+    index on (organisation, received_at) answers this from its last entry)."""
+    return (Trace.objects.for_org(organisation).order_by("-received_at")
+            .values_list("received_at", flat=True).first())
 
 
 def first_trace(organisation: Organisation) -> Trace | None:

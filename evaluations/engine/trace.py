@@ -15,11 +15,19 @@ import msgspec
 SpanKind = Literal["llm", "tool", "retrieval", "agent", "chain", "other"]
 SPAN_KINDS: tuple[str, ...] = ("llm", "tool", "retrieval", "agent", "chain", "other")
 
-# Bounds on what one trace may carry; past them the item is refused with the field named.
+# Bounds on what one trace may carry; past them the item is refused with the field named. A field stored in
+# a column of its own is bounded by that column's length (tests/platform/test_ingest_api.py compares them).
 Text = Annotated[str, msgspec.Meta(max_length=512)]
+Domain = Annotated[str, msgspec.Meta(max_length=32)]
+Framework = Annotated[str, msgspec.Meta(max_length=64)]
+AgentName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=200_000)]
 Millis = Annotated[float, msgspec.Meta(ge=0, le=31 * 24 * 3600 * 1000)]
 Tokens = Annotated[int, msgspec.Meta(ge=0, le=10**10)]
+# A run's cost is stored as Decimal(14, 8): below a million dollars. One call is allowed at most a thousand, and
+# every call of a run together less than the column holds.
+MAX_SPAN_COST_USD = Decimal(1000)
+MAX_TRACE_COST_USD = Decimal(999_999)
 
 
 class Usage(msgspec.Struct, forbid_unknown_fields=False, omit_defaults=True):
@@ -54,12 +62,18 @@ class Span(msgspec.Struct, omit_defaults=True):
     cost_usd: Decimal | None = None
     attributes: dict[str, Any] = msgspec.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        cost = self.cost_usd
+        if cost is not None and not (cost.is_finite() and 0 <= cost <= MAX_SPAN_COST_USD):
+            raise ValueError(f"cost_usd must be a number of US dollars from 0 to {MAX_SPAN_COST_USD}, "
+                             f"got {str(cost)[:40]}")
+
 
 class Trace(msgspec.Struct, omit_defaults=True):
-    agent_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    agent_id: AgentName
     trace_id: Text | None = None
-    domain: Text | None = None
-    framework: Text | None = None
+    domain: Domain | None = None
+    framework: Framework | None = None
     started_at: datetime | None = None
     duration_ms: Millis | None = None
     input: Any = None
@@ -71,6 +85,11 @@ class Trace(msgspec.Struct, omit_defaults=True):
     user_id: Text | None = None
     tags: Annotated[list[Text], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        total = sum((s.cost_usd for s in self.spans if s.cost_usd is not None), Decimal(0))
+        if total > MAX_TRACE_COST_USD:
+            raise ValueError(f"the spans' cost_usd add up to {total}, more than {MAX_TRACE_COST_USD} US dollars")
 
 
 def to_builtins(value: Any) -> Any:

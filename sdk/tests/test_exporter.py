@@ -43,8 +43,7 @@ def test_retry_honours_retry_after_on_429_and_503(arc):
     tracer.trace_agent(work)(1)
     started = time.monotonic()
     assert tracer.flush(10)
-    waited = time.monotonic() - started
-    assert 0.9 < waited < 5, waited
+    assert time.monotonic() - started >= 1.0  # it waited as long as the 429 asked before trying again
     assert len(arc.received) == 1
     assert tracer.stats.retries == 2 and tracer.stats.sent == 1
 

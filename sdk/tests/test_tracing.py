@@ -135,7 +135,7 @@ def test_generator_error_is_recorded_and_reraised(tracer, arc):
     with pytest.raises(ValueError, match="bad chunk"):
         list(broken())
     [trace] = traces(tracer, arc)
-    assert trace["output"] is None or trace["output"] == [1]
+    assert trace["output"] is None  # a run that raised has no output, whatever it yielded before
     assert trace["error"]["type"] == "ValueError"
 
 

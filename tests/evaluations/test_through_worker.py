@@ -9,10 +9,8 @@ from evaluations.models import Evaluation
 from tests.evaluations.test_engine_api import failing
 from tests.processes import celery_worker, wait_until
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-if not settings.REDIS_URL:
-    pytest.skip("needs REDIS_URL (make test sets it)", allow_module_level=True)
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (make test sets it)")]
 
 
 def test_worker_evaluation_feeds_analysis_patterns_and_reliability(acme_api):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,10 +14,8 @@ from evaluations.models import AgentHour, Evaluation
 from tests.conftest import sample_trace
 from tests.processes import celery_worker, log_path, wait_until
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-if not settings.REDIS_URL:
-    pytest.skip("needs REDIS_URL (make test sets it)", allow_module_level=True)
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (make test sets it)")]
 
 RUNS = 60
 
@@ -29,6 +27,12 @@ def heavy_trace(n: int) -> dict:
               "input": {"q": f"question {n} part {i} " * 5}, "output": {"a": f"answer {i} " * 8},
               "duration_ms": 12} for i in range(300)]
     return sample_trace(f"heavy-{n}", spans=spans)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pool_child(parent: int) -> int | None:
@@ -44,14 +48,17 @@ def test_killed_worker_child_is_replaced_and_every_run_is_evaluated_once(acme_ap
         log = log_path("test-worker")
         assert wait_until(lambda: b"Task evaluations.tasks.evaluate_traces" in log.read_bytes()
                           or b"evaluate_traces[" in log.read_bytes(), timeout=30)
-        time.sleep(0.3)  # inside the engine, before the batch commits
         child = pool_child(worker.pid)
         assert child is not None, "no pool process to kill"
+        busy_from = cpu_seconds(child)
+        # inside the engine: the pool process has spent 0.1 s of CPU on the batch (all of it takes seconds)
+        assert wait_until(lambda: cpu_seconds(child) - busy_from >= 0.1, timeout=30, interval=0.01)
         os.kill(child, signal.SIGKILL)
+        assert Evaluation.objects.filter(status="done").count() == 0  # killed before the batch committed
         assert wait_until(lambda: Evaluation.objects.filter(status="done").count() == RUNS, timeout=120), \
             log.read_text()[-3000:]
         text = log.read_text()
-    assert "WorkerLostError" in text or "SIGKILL" in text or "exited with" in text
+    assert "WorkerLostError" in text and "signal 9 (SIGKILL)" in text  # the batch was in the killed process
     assert Evaluation.objects.count() == RUNS
     hours = AgentHour.objects.filter(organisation=acme.organisation)
     assert sum(h.runs for h in hours) == RUNS  # counted once, though one batch ran twice

@@ -50,3 +50,28 @@ def test_every_object_route_is_404_to_another_organisation(acme_objects, globex)
             assert outsider_answer(Client(), path, api_headers) == 404, path
         checked.append(route)
     assert any(r.startswith("api/") for r in checked) and any(r.startswith("o/") for r in checked)
+
+
+MANGLED = {
+    "the same uuid in capitals": lambda v: v.upper(),
+    "the same uuid without hyphens": lambda v: v.replace("-", ""),
+    "a NUL after it": lambda v: v + "%00",
+    "an over-long segment": lambda v: v + "x" * 600,
+    "cut short, not a uuid": lambda v: v[:-3],
+}
+
+
+@pytest.mark.parametrize("how", sorted(MANGLED))
+def test_another_organisations_ids_written_otherwise_are_never_found(acme_objects, globex, how):
+    """Another spelling of acme's id (still the same UUID, or junk) is no door in: a 4xx on every route."""
+    browser = Client()
+    browser.force_login(globex.owner)
+    browser.raise_request_exception = False
+    api = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {globex.key}")
+    mangled = {name: MANGLED[how](str(value)) for name, value in acme_objects.items()}
+    answers = {}
+    for route in object_routes():
+        for slug in ("acme", "globex") if "org_slug" in route else ("globex",):
+            path = fill(route, mangled, slug)
+            answers[path] = outsider_answer(browser if route.startswith("o/") else api, path, {})
+    assert {path: status for path, status in answers.items() if not 400 <= status < 500} == {}

@@ -13,17 +13,20 @@ from django.utils import timezone
 from arcweb.models import Organisation
 from arcweb.services import create_api_key, set_logo
 from evaluations.models import Evaluation
-from tests.conftest import sample_trace
+from tests.conftest import key_of_a, sample_trace
 from traces.lifecycle import purge_expired
 from traces.models import Trace
 
 pytestmark = pytest.mark.django_db
 
 
+def received_days_ago(days: int, **lookup) -> None:
+    Trace.objects.filter(**lookup).update(received_at=timezone.now() - timedelta(days=days))
+
+
 def test_retention_deletes_only_traces_older_than_the_period(acme_api, acme):
-    old = (timezone.now() - timedelta(days=40)).isoformat()
-    acme_api.post("/api/v1/traces", [sample_trace(f"old{i}", started_at=old) for i in range(7)]
-                  + [sample_trace("new")])
+    acme_api.post("/api/v1/traces", [sample_trace(f"old{i}") for i in range(7)] + [sample_trace("new")])
+    received_days_ago(40, trace_id__startswith="old")
     acme.organisation.retention_days = 30
     acme.organisation.save()
     assert purge_expired(acme.organisation, batch=3) == 7
@@ -32,9 +35,9 @@ def test_retention_deletes_only_traces_older_than_the_period(acme_api, acme):
 
 
 def test_retention_leaves_other_organisations_alone(acme_api, globex_api, acme):
-    old = (timezone.now() - timedelta(days=40)).isoformat()
-    acme_api.post("/api/v1/traces", sample_trace("a", started_at=old))
-    globex_api.post("/api/v1/traces", sample_trace("g", started_at=old))
+    acme_api.post("/api/v1/traces", sample_trace("a"))
+    globex_api.post("/api/v1/traces", sample_trace("g"))
+    received_days_ago(40)
     acme.organisation.retention_days = 30
     purge_expired(acme.organisation)
     assert list(Trace.objects.values_list("trace_id", flat=True)) == ["g"]
@@ -51,7 +54,7 @@ def test_export_streams_every_trace_of_the_org_only(acme_api, globex_api):
 
 
 def test_export_needs_an_admin_key(api_for, acme):
-    _, member_key = create_api_key(organisation=acme.organisation, creator_role="member")
+    member_key = key_of_a("member", acme)
     assert api_for(member_key).get("/api/v1/export").status_code == 403
 
 
@@ -82,7 +85,7 @@ def test_owner_sees_the_audit_log_of_keys(acme):
     from arcweb.models import AuditLog
     from arcweb.services import revoke_api_key
 
-    key, _ = create_api_key(organisation=acme.organisation, name="ci", created_by=acme.owner)
+    key, _ = create_api_key(organisation=acme.organisation, owner=acme.owner, name="ci", by=acme.owner)
     revoke_api_key(key, by=acme.owner)
     actions = list(AuditLog.objects.for_org(acme.organisation).order_by("created_at").values_list("action", "actor"))
     assert ("key.created", acme.owner.pk) in actions and ("key.revoked", acme.owner.pk) in actions

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import time
 from typing import Any
 
 import pytest
@@ -294,7 +293,8 @@ def test_parent_cycles_are_cut() -> None:
     to_trace(trace)
 
 
-def test_decoding_100_spans_is_fast(otel: Otel) -> None:
+def test_decoding_100_spans_keeps_every_span_under_its_root(otel: Otel) -> None:
+    """How fast this decodes is measured by bench/otlp_decode.py, not asserted here."""
     tracer = otel.tracer
     with tracer.start_as_current_span("invoke_agent", attributes={"gen_ai.operation.name": "invoke_agent"}):
         for n in range(99):
@@ -305,13 +305,8 @@ def test_decoding_100_spans_is_fast(otel: Otel) -> None:
                 "gen_ai.input.messages": json.dumps([{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]),
             }):
                 pass
-    body = otel.protobuf()
-    timings = []
-    for _ in range(50):
-        start = time.perf_counter()
-        [trace] = decode_otlp(body, content_type=PROTOBUF)
-        timings.append(time.perf_counter() - start)
-    best_ms = min(timings) * 1000
-    print(f"\ndecode_otlp: 100 spans, {len(body)} bytes of protobuf in {best_ms:.2f} ms (best of 50)")
-    assert len(trace["spans"]) == 100
-    assert best_ms < 10
+    [trace] = decode_otlp(otel.protobuf(), content_type=PROTOBUF)
+    root, *calls = trace["spans"]
+    assert len(calls) == 99 and root["name"] == "invoke_agent"
+    assert {c["parent_id"] for c in calls} == {root["span_id"]}
+    assert sum(c["usage"]["input_tokens"] for c in calls) == sum(800 + n for n in range(99))

@@ -6,7 +6,7 @@ import pytest
 
 from arcweb.models import ApiKey, ApiScope
 from arcweb.services import create_api_key, revoke_api_key
-from tests.conftest import sample_trace
+from tests.conftest import key_of_a, sample_trace
 from tests.routes import api_lists
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_right_prefix_wrong_secret_is_401(api_for, acme):
 
 
 def test_revoked_key_is_401(api_for, acme):
-    key, full = create_api_key(organisation=acme.organisation, name="temp")
+    key, full = create_api_key(organisation=acme.organisation, owner=acme.owner, name="temp")
     assert api_for(full).get("/api/v1/traces").status_code == 200
     revoke_api_key(key)
     assert api_for(full).get("/api/v1/traces").status_code == 401
@@ -45,7 +45,7 @@ def test_x_api_key_header_works(api_for, acme):
 
 
 def test_key_is_stored_as_prefix_and_hash_only(acme):
-    key, full = create_api_key(organisation=acme.organisation)
+    key, full = create_api_key(organisation=acme.organisation, owner=acme.owner)
     assert full.startswith("arc_") and len(full.split("_", 2)[2]) >= 43  # 32 random bytes, base64
     stored = ApiKey.objects.get(pk=key.pk)
     assert full.split("_", 2)[2] not in (stored.hashed_secret, stored.prefix)
@@ -61,7 +61,7 @@ def test_last_used_is_recorded(api_for, acme):
 
 
 def test_ingest_only_key_sends_but_reads_nothing(api_for, acme):
-    _, full = create_api_key(organisation=acme.organisation, scope=ApiScope.INGEST)
+    _, full = create_api_key(organisation=acme.organisation, owner=acme.owner, scope=ApiScope.INGEST)
     client = api_for(full)
     created = client.post("/api/v1/traces", sample_trace())
     assert created.status_code == 202
@@ -75,7 +75,7 @@ def test_ingest_only_key_sends_but_reads_nothing(api_for, acme):
 
 def test_member_key_cannot_delete_but_admin_key_can(api_for, acme):
     created = api_for(acme.key).post("/api/v1/traces", sample_trace()).json()["traces"][0]
-    _, member_key = create_api_key(organisation=acme.organisation, creator_role="member")
+    member_key = key_of_a("member", acme)
     assert api_for(member_key).delete(created["url"]).status_code == 403
     assert api_for(acme.key).delete(created["url"]).status_code == 204
     assert api_for(acme.key).get(created["url"]).status_code == 404

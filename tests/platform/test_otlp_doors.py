@@ -13,15 +13,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 IN_PROCESS = {"REDIS_URL": ""}  # the server evaluates in-process: no worker needed here
 
 
-def export_agent_run(base: str, key: str, protocol: str) -> None:
+def export_agent_run(base: str, key: str) -> None:
+    """An agent run traced by the real OpenTelemetry SDK and sent by its OTLP/HTTP (protobuf) exporter."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    if protocol == "protobuf":
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    else:
-        pytest.importorskip("opentelemetry.exporter.otlp.json.http")
     provider = TracerProvider(resource=Resource.create({"service.name": "otel-agent"}))
     provider.add_span_processor(SimpleSpanProcessor(
         OTLPSpanExporter(endpoint=f"{base}/v1/traces", headers={"Authorization": f"Bearer {key}"})))
@@ -42,7 +40,7 @@ def export_agent_run(base: str, key: str, protocol: str) -> None:
 
 def test_otlp_protobuf_spans_sent_one_by_one_land_as_one_canonical_trace(acme):
     with web_server(**IN_PROCESS) as (base, _):
-        export_agent_run(base, acme.key, "protobuf")
+        export_agent_run(base, acme.key)
     trace = Trace.objects.get(organisation=acme.organisation)
     assert trace.agent.name == "otel-agent"
     kinds = {span["name"]: span["kind"] for span in trace.spans}

@@ -45,6 +45,8 @@ def test_a_user_in_two_organisations_can_switch(acme, globex):
 
 
 def test_invitation_link_joins_the_organisation(acme, db):
+    from allauth.account.models import EmailAddress
+
     from arcweb.services import get_or_create_user
 
     owner = Client()
@@ -52,6 +54,7 @@ def test_invitation_link_joins_the_organisation(acme, db):
     owner.post("/o/acme/settings/invitations/", {"email": "new@person.test", "role": "member"})
     invitation = acme.organisation.invitations.get()
     newcomer = get_or_create_user("new@person.test")
+    EmailAddress.objects.create(user=newcomer, email="new@person.test", verified=True, primary=True)  # the invitee
     browser = Client()
     browser.force_login(newcomer)
     assert browser.post(f"/invitations/{invitation.token}/").status_code == 302

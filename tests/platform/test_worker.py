@@ -15,10 +15,8 @@ from evaluations.tasks import sweep_pending
 from tests.conftest import sample_trace
 from tests.processes import celery_worker, wait_until, web_server
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-if not settings.REDIS_URL:
-    pytest.skip("needs REDIS_URL (make test sets it)", allow_module_level=True)
+pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (make test sets it)")]
 
 
 def post(url: str, key: str, body) -> tuple[int, dict]:

@@ -8,10 +8,9 @@ import pytest
 from django.test import Client
 
 from arcweb.models import Role
-from arcweb.services import create_api_key
 from reports import services
 from reports.models import Report
-from tests.conftest import sample_trace
+from tests.conftest import key_of_a, sample_trace
 
 AGENT = "support-bot"
 
@@ -68,8 +67,7 @@ def viewer_client(acme) -> Client:
 
 @pytest.fixture
 def member_key(acme) -> str:
-    _, key = create_api_key(organisation=acme.organisation, name="member", creator_role=Role.MEMBER)
-    return key
+    return key_of_a(Role.MEMBER, acme, name="member")
 
 
 def parse_svg(markup: str | bytes) -> ET.Element:

@@ -77,9 +77,22 @@ def test_badge_is_valid_svg_with_the_figure(anon, token):
     response = anon.get(f"/r/{token}/badge.svg")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("image/svg+xml")
-    assert "max-age" in response["Cache-Control"]
     text = "".join(parse_svg(response.content).itertext())
     assert "reliability" in text and "75% C" in text
+
+
+def test_a_cached_badge_is_revalidated_on_every_view_so_revocation_stops_it_at_once(anon, token, report):
+    """A shared cache may keep the badge, but must ask again each time: unchanged, a 304 without a body;
+    revoked, the cache learns it at the next view (docs/api.md, "Public links and badges")."""
+    first = anon.get(f"/r/{token}/badge.svg")
+    assert first["Cache-Control"] == "public, no-cache" and first["ETag"].startswith('"')
+    again = anon.get(f"/r/{token}/badge.svg", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == first["ETag"]
+    assert anon.get(f"/r/{token}/badge.svg", HTTP_IF_NONE_MATCH='"stale"').status_code == 200
+    services.revoke_links(report=report)
+    revoked = anon.get(f"/r/{token}/badge.svg", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert revoked.status_code == 410 and revoked["Cache-Control"] == "no-store"
+    assert "unavailable" in "".join(parse_svg(revoked.content).itertext())
 
 
 def test_embed_can_be_framed_by_other_sites(anon, token):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from evaluations.models import FailurePattern
+from tests.conftest import sample_trace
 from tests.html import parse
+from traces.models import Trace
 
 from .conftest import logged_in
 
@@ -61,3 +66,30 @@ def test_exports_keep_hostile_text_inert(acme, hostile):
     owner.post(f"/o/acme/traces/{hostile.id}/feedback/", {"correct": "false", "notes": "=HYPERLINK(\"http://x\")"})
     csv_text = b"".join(owner.get("/o/acme/labelling/export.csv").streaming_content).decode()
     assert "'=HYPERLINK" in csv_text  # a formula is quoted, so a spreadsheet shows it instead of running it
+
+
+# Cells a spreadsheet would run: = + - @ (or their full-width forms) after any blanks or line breaks.
+FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(1)", " =1+1", "  +1+1", "\n=1+1", "\r\n-1+1", "\t@SUM(1)",
+            " \n @SUM(1)", "\uff1d1+1", "\uff0b1+1", "\uff0d1+1", "\uff20SUM(1)", " \uff1d1+1", "\u3000=1+1",
+            "\u00a0=1+1"]
+
+
+def runs_as_formula(cell: str) -> bool:
+    return cell.lstrip()[:1] in "=+-@\uff1d\uff0b\uff0d\uff20" and cell.lstrip() != ""
+
+
+def test_no_exported_cell_can_run_as_a_formula(acme, acme_api):
+    """Formulas in the notes and in agent names (client text) come out quoted, whatever blanks precede them."""
+    traces = [sample_trace(f"f{i}", agent_id=f"{formula} agent") for i, formula in enumerate(FORMULAS)]
+    assert acme_api.post("/api/v1/traces", traces).status_code == 202
+    owner = logged_in(acme.owner)
+    for i, formula in enumerate(FORMULAS):
+        trace = Trace.objects.get(organisation=acme.organisation, trace_id=f"f{i}")
+        owner.post(f"/o/acme/traces/{trace.id}/feedback/", {"correct": "false", "notes": formula})
+    body = b"".join(owner.get("/o/acme/labelling/export.csv").streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body, newline="")))
+    assert len(rows) == len(FORMULAS)
+    assert [cell for row in rows for cell in row.values() if runs_as_formula(cell)] == []
+    by_trace = {row["trace_id"]: row for row in rows}
+    for i, formula in enumerate(FORMULAS):  # quoted, not altered (the notes form trims blanks, as it always has)
+        assert (by_trace[f"f{i}"]["notes"], by_trace[f"f{i}"]["agent"]) == ("'" + formula.strip(), f"'{formula} agent")

@@ -30,7 +30,7 @@ class Command(BaseCommand):
         if ApiKey.objects.for_org(organisation).filter(name="demo", revoked_at=None).exists():
             self.stdout.write("the demo API key exists (shown once when created); make another in Settings")
             return
-        _, full = create_api_key(organisation=organisation, name="demo", created_by=user)
+        _, full = create_api_key(organisation=organisation, owner=user, name="demo")
         self.stdout.write("demo API key (shown once):")
         self.stdout.write(full)
 
