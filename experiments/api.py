@@ -7,12 +7,11 @@ from typing import Any
 from django.db.models import Prefetch
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arcweb.errors import error_body
-from arcweb.models import role_at_least
 from arcweb.tenancy import get_for_org_or_404
 
 from . import replays, selectors, services
@@ -47,20 +46,8 @@ LIMIT = OpenApiParameter("limit", int, description=f"Page size (at most {MAX_PAG
 OFFSET = OpenApiParameter("offset", int, description="Skip this many")
 
 
-class MemberKeyWrites(permissions.BasePermission):
-    """Reading takes any key of the organisation; changing datasets and experiments a member's key."""
-
-    message = "Keys created by a viewer may only read."
-
-    def has_permission(self, request, view) -> bool:
-        return request.method in permissions.SAFE_METHODS or role_at_least(request.auth.role, "member")
-
-
 class ExperimentsApiView(APIView):
     parser_classes = [JsonParser]
-
-    def get_permissions(self):
-        return [*super().get_permissions(), MemberKeyWrites()]
 
     @property
     def organisation(self):

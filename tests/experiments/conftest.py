@@ -37,7 +37,7 @@ def report(api, experiment: dict, runs: list[dict]) -> dict:
 
 @pytest.fixture
 def viewer_key(acme) -> str:
-    return create_api_key(organisation=acme.organisation, name="viewer key", creator_role="viewer")[1]
+    return create_api_key(organisation=acme.organisation, owner=acme.viewer, name="viewer key")[1]
 
 
 def experiment_objects(tenant) -> dict:
