@@ -134,8 +134,10 @@ def test_an_interrupted_experiment_is_resumed_from_the_cli(server, acme, acme_ap
            "CALLS_LOG": str(calls)}
     command = [sys.executable, "-m", "arc_eval", "experiment", "run", "--dataset", "resumable", "--agent-file",
                "agent.py", "--function", "answer", "--repeats", "2", "--concurrency", "1", "--name", "nightly"]
+    # a suite started in the background inherits SIGINT ignored, and Python then never raises KeyboardInterrupt:
+    # the CLI gets the terminal's default, as when a person runs it
     process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # interrupted a few runs in: 12 runs take 6 s, so a loaded machine still leaves time to press Ctrl-C
     assert wait_until(lambda: calls.exists() and len(calls.read_text().split()) >= 3, timeout=30, interval=0.05)
     process.send_signal(signal.SIGINT)
