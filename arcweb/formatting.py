@@ -16,7 +16,8 @@ from django.utils.safestring import mark_safe
 DASH = "—"
 
 CATEGORY_LABELS: dict[str, str] = {
-    "tool_timeout": "Tool timeout", "rate_limit": "Rate limit", "auth_error": "Authentication error",
+    "tool_timeout": "Tool timeout", "llm_timeout": "Model timeout", "rate_limit": "Rate limit",
+    "auth_error": "Authentication error",
     "context_length_exceeded": "Context length exceeded", "unknown_tool": "Unknown tool",
     "invalid_tool_arguments": "Invalid tool arguments", "output_parse_error": "Output parse error",
     "max_iterations": "Max iterations", "infinite_loop": "Infinite loop", "network_error": "Network error",

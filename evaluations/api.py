@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,17 +32,33 @@ def agent_of(request, ident: str):
     return agent
 
 
+class ToolSummarySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    calls = serializers.IntegerField()
+    failures = serializers.IntegerField()
+    unknown_calls = serializers.IntegerField()
+    invalid_calls = serializers.IntegerField()
+    p50_ms = serializers.FloatField(allow_null=True)
+
+
 class AnalysisSerializer(serializers.ModelSerializer):
     trace = serializers.UUIDField(source="trace_id")
     agent = serializers.CharField(source="agent.name")
     cost_usd = serializers.DecimalField(max_digits=14, decimal_places=8, allow_null=True)
     verdict = serializers.BooleanField(allow_null=True)
+    tools = serializers.SerializerMethodField()
+
+    @extend_schema_field(ToolSummarySerializer(many=True))
+    def get_tools(self, evaluation) -> list:
+        """Per tool: calls, failures, unknown-tool and invalid-argument calls, p50 latency."""
+        details = evaluation.details if isinstance(evaluation.details, dict) else {}
+        return details.get("tools") or []
 
     class Meta:
         model = Evaluation
         fields = ["trace", "agent", "status", "engine_version", "evaluated_at", "verdict", "success",
                   "label_success", "score", "grade", "cost_usd", "unpriced", "input_tokens", "output_tokens",
-                  "llm_calls", "tool_calls", "tool_errors", "duration_ms", "llm_ms", "tool_ms", "error_type",
+                  "llm_calls", "tool_calls", "tool_errors", "tools", "duration_ms", "llm_ms", "tool_ms", "error_type",
                   "failure_category", "failure_fingerprint", "framework", "compliance_findings",
                   "compliance_passed", "details"]
 
@@ -83,7 +99,8 @@ class TraceImprovementsView(APIView):
     def get(self, request, trace_id):
         evaluation = evaluation_of(request, trace_id)
         cost = evaluation.details.get("cost", {})
-        return Response({"trace": str(evaluation.trace_id), "fixes": evaluation.details.get("fixes", []),
+        return Response({"trace": str(evaluation.trace_id),
+                         "fixes": selectors.trace_fixes(request.auth.organisation, evaluation),
                          "savings": cost.get("savings", []), "cost_headline": cost.get("headline"),
                          "issues": evaluation.details.get("issues", [])})
 

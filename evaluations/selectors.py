@@ -155,14 +155,31 @@ def scenario_file(pattern: FailurePattern, fmt: str, *, module: str = "my_agent"
 
 
 def pattern_fixes(pattern: FailurePattern) -> list[dict[str, Any]]:
-    """Fixes for the pattern; the impact is the share of the agent's failing runs it explains, and the
-    reliability points its absence would add over all of the agent's runs."""
+    """Fixes for the pattern, aimed at its failing step; the impact is the share of the agent's failing runs it
+    explains, and the reliability points its absence would add over all of the agent's runs. The one source
+    of a fix's impact: the pattern page, the trace page, the API, the CLI and reports read it here."""
     counts = figures.totals(pattern.organisation, pattern.agent)
     failing = counts.runs - counts.successes
     stats = plan.PatternStats(pattern.fingerprint, pattern.category, pattern.occurrences,
-                              max(counts.runs, pattern.occurrences))
+                              max(counts.runs, pattern.occurrences), step=pattern.step)
     return remediation.suggest([stats], framework=pattern.framework or "generic",
                                failing_runs=max(failing, pattern.occurrences))
+
+
+def trace_fixes(organisation: Organisation, evaluation: Evaluation) -> list[dict[str, Any]]:
+    """A run's fixes: its pattern's (with the pattern's impact) when the run belongs to one, else the engine's
+    own for the run (aimed the same way, impact unknown); the diff against the user's source is the run's."""
+    details = evaluation.details if isinstance(evaluation.details, dict) else {}
+    own = [f for f in details.get("fixes") or [] if isinstance(f, dict)]
+    pattern = (FailurePattern.objects.for_org(organisation)
+               .filter(agent_id=evaluation.agent_id, fingerprint=evaluation.failure_fingerprint).first()
+               if evaluation.failure_fingerprint else None)
+    if pattern is None:
+        return own
+    diffs = {f.get("category"): f.get("diff") for f in own}
+    return [{**fix, "target": next((f.get("target") for f in own if f.get("category") == fix["category"]),
+                                   fix["target"]),
+             "diff": diffs.get(fix["category"])} for fix in pattern_fixes(pattern)]
 
 
 def improvement_plan(organisation: Organisation, agent: Agent, *, weeks: int = 8) -> dict[str, Any]:

@@ -53,6 +53,8 @@ def _run_context(request, trace: Trace, *, form: FeedbackForm | None = None, err
     costs = {str(c.get("span_id")): c.get("cost_usd") for c in cost.get("spans") or [] if isinstance(c, dict)}
     return {
         "nav": "traces", "trace": trace, "evaluation": evaluation, "details": details,
+        "fixes": selectors.trace_fixes(request.organisation, evaluation) if evaluation is not None else [],
+        "output_recorded": not isinstance(trace.metadata, dict) or trace.metadata.get("output_recorded") is not False,
         "spans": waterfall(trace, costs), "input": pretty(trace.input), "output": pretty(trace.output),
         "error": trace.error if isinstance(trace.error, dict) else None,
         "metadata": pretty(trace.metadata) if trace.metadata else "",

@@ -85,15 +85,13 @@ def _compliance(organisation: Organisation, agent: Agent, start: datetime, end: 
 def _patterns(organisation: Organisation, agent: Agent) -> list[dict[str, Any]]:
     """The agent's most frequent failure patterns with the fix suggested or applied — categories, not messages."""
     found = []
-    # Pattern occurrences are counted over all the agent's runs, so their cost in points is too.
-    all_runs = figures.totals(organisation, agent).runs
     for pattern in selectors.patterns_for(organisation).filter(agent=agent).order_by("-occurrences")[:TOP_PATTERNS]:
         fixes = selectors.pattern_fixes(pattern)
         found.append({
             "category": pattern.category, "step": pattern.step[:80], "occurrences": pattern.occurrences,
             "status": pattern.status, "status_label": PatternStatus(pattern.status).label,
             "fix_applied_at": pattern.fix_applied_at, "fix": fixes[0]["title"] if fixes else None,
-            "reliability_pp": round(min(100.0, 100 * pattern.occurrences / all_runs), 1) if all_runs else None,
+            "reliability_pp": fixes[0]["impact"]["reliability_pp"] if fixes else None,
         })
     return found
 

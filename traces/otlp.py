@@ -102,6 +102,7 @@ class _Span:
     end_ns: int
     attributes: dict[str, Any]
     exceptions: list[dict[str, Any]]
+    genai_events: list[tuple[str, dict[str, Any]]]
     status_error: bool
     status_message: str
     resource: dict[str, Any]
@@ -131,6 +132,8 @@ def _spans_from_protobuf(body: bytes) -> list[_Span]:
                     attributes=_pb_attributes(span.attributes, path),
                     exceptions=[_pb_attributes(e.attributes, f"{path}.events[{i}]")
                                 for i, e in enumerate(span.events) if e.name == "exception"],
+                    genai_events=[(e.name, _pb_attributes(e.attributes, f"{path}.events[{i}]"))
+                                  for i, e in enumerate(span.events) if e.name.startswith("gen_ai.")],
                     status_error=span.status.code == STATUS_CODE_ERROR,
                     status_message=span.status.message,
                     resource=resource,
@@ -196,11 +199,14 @@ def _json_span(span: dict[str, Any], path: str, resource: dict[str, Any], scope:
     if not (code is None or code in ("STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR")
             or (type(code) is int and 0 <= code <= 2)):
         raise OtlpError(f"{path}.status.code: must be 0, 1, 2 or a STATUS_CODE_* name")
-    exceptions = []
+    exceptions, genai_events = [], []
     for i, event in enumerate(_json_list(span, "events", path)):
         event = _json_object(event, f"{path}.events[{i}]")
-        if _json_str(event, "name", f"{path}.events[{i}]") == "exception":
+        name = _json_str(event, "name", f"{path}.events[{i}]")
+        if name == "exception":
             exceptions.append(_json_attributes(event, f"{path}.events[{i}]"))
+        elif name.startswith("gen_ai."):
+            genai_events.append((name, _json_attributes(event, f"{path}.events[{i}]")))
     parent = span.get("parentSpanId")
     return _Span(
         trace_id=_json_id(span.get("traceId"), 16, f"{path}.traceId"),
@@ -211,6 +217,7 @@ def _json_span(span: dict[str, Any], path: str, resource: dict[str, Any], scope:
         end_ns=_json_int(span.get("endTimeUnixNano"), f"{path}.endTimeUnixNano", signed=False),
         attributes=_json_attributes(span, path),
         exceptions=exceptions,
+        genai_events=genai_events,
         status_error=code in (STATUS_CODE_ERROR, "STATUS_CODE_ERROR"),
         status_message=_json_str(status, "message", f"{path}.status"),
         resource=resource,
@@ -314,17 +321,32 @@ LANGFUSE_KINDS = {"generation": "llm", "embedding": "llm", "agent": "agent", "to
 OPENINFERENCE_KINDS = {"LLM": "llm", "EMBEDDING": "llm", "TOOL": "tool", "RETRIEVER": "retrieval",
                        "RERANKER": "retrieval", "AGENT": "agent", "CHAIN": "chain", "GUARDRAIL": "other",
                        "EVALUATOR": "other", "PROMPT": "other", "UNKNOWN": "other"}
+TRACELOOP_KINDS = {"workflow": "chain", "task": "chain", "agent": "agent", "tool": "tool"}
 GENAI_KINDS = {"chat": "llm", "text_completion": "llm", "generate_content": "llm", "embeddings": "llm",
                "execute_tool": "tool", "invoke_agent": "agent", "create_agent": "agent",
                "retrieval": "retrieval", "invoke_workflow": "chain"}
+LLM_REQUEST_TYPES = frozenset({"chat", "completion", "embedding", "rerank"})  # OpenLLMetry's llm.request.type
 
-KIND_KEYS = ("langfuse.observation.type", "openinference.span.kind", "gen_ai.operation.name")
+KIND_KEYS = ("langfuse.observation.type", "openinference.span.kind", "traceloop.span.kind", "gen_ai.operation.name")
 MODEL_KEYS = ("gen_ai.response.model", "gen_ai.request.model", "llm.response.model_name", "llm.model_name",
               "llm.request.model_name", "langfuse.observation.model.name", "embedding.model_name")
 PROVIDER_KEYS = ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
-TOOL_NAME_KEYS = ("gen_ai.tool.name", "tool.name")
-INPUT_KEYS = ("langfuse.observation.input", "input.value", "gen_ai.tool.call.arguments", "gen_ai.input.messages")
-OUTPUT_KEYS = ("langfuse.observation.output", "output.value", "gen_ai.tool.call.result", "gen_ai.output.messages")
+TOOL_NAME_KEYS = ("gen_ai.tool.name", "tool.name", "traceloop.entity.name")
+TRACELOOP_INPUT, TRACELOOP_OUTPUT = "traceloop.entity.input", "traceloop.entity.output"
+# The older GenAI conventions put the whole prompt / completion, JSON-encoded, in gen_ai.prompt / gen_ai.completion.
+INPUT_KEYS = ("langfuse.observation.input", "input.value", TRACELOOP_INPUT, "gen_ai.tool.call.arguments",
+              "gen_ai.input.messages", "gen_ai.prompt")
+OUTPUT_KEYS = ("langfuse.observation.output", "output.value", TRACELOOP_OUTPUT, "gen_ai.tool.call.result",
+               "gen_ai.output.messages", "gen_ai.completion")
+# Messages flattened into indexed attributes: OpenLLMetry's gen_ai.prompt.0.role, OpenInference's
+# llm.input_messages.0.message.content (used when no whole-value attribute above is present).
+INDEXED_INPUT, INDEXED_OUTPUT = ("gen_ai.prompt", "llm.input_messages"), ("gen_ai.completion", "llm.output_messages")
+# Span events of the GenAI conventions that carry content: (input attribute, output attribute) per event name.
+CONTENT_EVENTS = {"gen_ai.client.inference.operation.details": ("gen_ai.input.messages", "gen_ai.output.messages"),
+                  "gen_ai.content.prompt": ("gen_ai.prompt", None), "gen_ai.content.completion": (None, "gen_ai.completion")}
+MESSAGE_EVENTS = {"gen_ai.system.message": "system", "gen_ai.user.message": "user",
+                  "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool"}
+CHOICE_EVENT = "gen_ai.choice"
 USAGE_KEYS = {
     "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"),
     "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion"),
@@ -352,6 +374,10 @@ MAPPED = frozenset({
     LANGFUSE_COST, *COST_KEYS, *(k for keys in USAGE_KEYS.values() for k in keys), *AGENT_KEYS,
     LANGFUSE_TRACE_NAME, *SESSION_KEYS, *USER_KEYS, *TAG_KEYS, TRACE_INPUT, TRACE_OUTPUT, LANGFUSE_STATUS,
 })
+_INDEXED_KEY = re.compile(r"(?:gen_ai\.prompt|gen_ai\.completion|llm\.input_messages|llm\.output_messages)\.\d+\.")
+_INDEXED_FIELD = re.compile(r"(?P<i>\d+)\.(?:message\.)?(?P<field>.+)")
+_INDEXED_CALL = re.compile(r"tool_calls\.(?P<j>\d+)\.(?:tool_call\.)?(?:function\.)?(?P<field>name|arguments|id)")
+MESSAGE_FIELDS = ("role", "content", "finish_reason", "name", "tool_call_id")
 
 
 def _trace(trace_id: str, spans: list[_Span]) -> dict[str, Any]:
@@ -384,6 +410,10 @@ def _trace(trace_id: str, spans: list[_Span]) -> dict[str, Any]:
         "metadata": {**_trace_metadata(ordered), "source": "langfuse" if is_langfuse else "otlp",
                      "resource": _bounded(root.resource)},
     }
+    if trace["output"] is None:
+        # nothing recorded the run's answer (content capture is off by default in most instrumentations):
+        # "output not recorded" is no evidence of failure, unlike an agent that answered with nothing
+        trace["metadata"]["output_recorded"] = False
     if root_span["error"] is not None:
         trace["success"] = False
         trace["error"] = root_span["error"]
@@ -420,8 +450,8 @@ def _span(span: _Span, parent_id: str | None, has_children: bool) -> dict[str, A
         "name": tool_name or span.name[:TEXT],
         "started_at": _iso(span.start_ns),
         "duration_ms": _duration_ms(span.start_ns, span.end_ns),
-        "input": _json_or_text(_first_of(attributes, INPUT_KEYS)),
-        "output": _json_or_text(_first_of(attributes, OUTPUT_KEYS)),
+        "input": _content(span, INPUT_KEYS, INDEXED_INPUT, 0),
+        "output": _content(span, OUTPUT_KEYS, INDEXED_OUTPUT, 1),
         "error": _error(span),
         "model": _text(_first_of(attributes, MODEL_KEYS)),
         "provider": _text(_first_of(attributes, PROVIDER_KEYS)),
@@ -435,16 +465,76 @@ def _kind(attributes: dict[str, Any], has_children: bool) -> str:
     langfuse_type = attributes.get("langfuse.observation.type")
     if langfuse_type == "span":
         return "chain" if has_children else "other"
-    for table, value in zip((LANGFUSE_KINDS, OPENINFERENCE_KINDS, GENAI_KINDS),
-                            (langfuse_type, attributes.get("openinference.span.kind"),
-                             attributes.get("gen_ai.operation.name")), strict=True):
+    for table, key in zip((LANGFUSE_KINDS, OPENINFERENCE_KINDS, TRACELOOP_KINDS, GENAI_KINDS), KIND_KEYS,
+                          strict=True):
+        value = attributes.get(key)
         if isinstance(value, str) and value in table:
             return table[value]
-    if _first_of(attributes, MODEL_KEYS) is not None:
+    if _first_of(attributes, MODEL_KEYS) is not None or attributes.get("llm.request.type") in LLM_REQUEST_TYPES:
         return "llm"
     if _first_of(attributes, TOOL_NAME_KEYS) is not None:
         return "tool"
     return "other"
+
+
+def _content(span: _Span, keys: tuple[str, ...], indexed: tuple[str, ...], side: int) -> Any:
+    """A span's input (side 0) or output (side 1): a whole-value attribute, else indexed message attributes,
+    else the GenAI content events."""
+    attributes = span.attributes
+    key = next((k for k in keys if attributes.get(k) not in (None, "")), None)
+    if key is not None:
+        value = _json_or_text(attributes[key])
+        return _traceloop_call(value) if key == TRACELOOP_INPUT else value
+    for prefix in indexed:
+        if messages := _indexed_messages(attributes, prefix):
+            return messages
+    return _event_content(span.genai_events, side)
+
+
+def _traceloop_call(value: Any) -> Any:
+    """OpenLLMetry records a call as {"args": [...], "kwargs": {...}}: the single argument, or the keywords."""
+    if isinstance(value, dict) and set(value) == {"args", "kwargs"}:
+        args, kwargs = value["args"], value["kwargs"]
+        if isinstance(args, list) and isinstance(kwargs, dict):
+            if len(args) == 1 and not kwargs:
+                return args[0]
+            if not args:
+                return kwargs
+    return value
+
+
+def _indexed_messages(attributes: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """Messages from `prefix.<i>.role`, `prefix.<i>.content`, `prefix.<i>.tool_calls.<j>.name`, ... attributes."""
+    messages: dict[int, dict[str, Any]] = {}
+    start = prefix + "."
+    for key, value in attributes.items():
+        match = _INDEXED_FIELD.fullmatch(key[len(start):]) if key.startswith(start) else None
+        if match is None:
+            continue
+        message = messages.setdefault(int(match["i"]), {})
+        if call := _INDEXED_CALL.fullmatch(match["field"]):
+            message.setdefault("tool_calls", {}).setdefault(int(call["j"]), {})[call["field"]] = value
+        elif match["field"] in MESSAGE_FIELDS:
+            message[match["field"]] = value
+    for message in messages.values():
+        if "tool_calls" in message:
+            message["tool_calls"] = [message["tool_calls"][j] for j in sorted(message["tool_calls"])]
+    return [messages[i] for i in sorted(messages)]
+
+
+def _event_content(events: list[tuple[str, dict[str, Any]]], side: int) -> Any:
+    """Input or output from GenAI span events: the operation-details event, the older prompt/completion
+    events, or one event per message (gen_ai.user.message, ..., gen_ai.choice)."""
+    messages = []
+    for name, attributes in events:
+        if name in CONTENT_EVENTS and (key := CONTENT_EVENTS[name][side]) and attributes.get(key) not in (None, ""):
+            return _json_or_text(attributes[key])
+        role = MESSAGE_EVENTS.get(name) if side == 0 else ("assistant" if name == CHOICE_EVENT else None)
+        if role is not None:
+            body = _json_dict(attributes.get("gen_ai.event.content")) or {
+                k: _json_or_text(v) for k, v in attributes.items() if k in (*MESSAGE_FIELDS, "message", "tool_calls")}
+            messages.append({"role": role, **body})
+    return messages or None
 
 
 def _error(span: _Span) -> dict[str, str] | None:
@@ -523,7 +613,7 @@ def _bounded(attributes: dict[str, Any]) -> dict[str, Any]:
     for key, value in attributes.items():
         if len(kept) >= MAX_ATTRIBUTES:
             break
-        if key in MAPPED or key.startswith(LANGFUSE_TRACE_METADATA) or len(key) > TEXT:
+        if key in MAPPED or key.startswith(LANGFUSE_TRACE_METADATA) or len(key) > TEXT or _INDEXED_KEY.match(key):
             continue
         if isinstance(value, str):
             small = len(value) <= MAX_ATTRIBUTE_CHARS

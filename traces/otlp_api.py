@@ -1,8 +1,12 @@
-"""The OpenTelemetry doors: OTLP/HTTP at /v1/traces, and the Langfuse SDK's /api/public/otel/v1/traces."""
+"""The OpenTelemetry doors: OTLP/HTTP at /v1/traces, and the Langfuse SDK's /api/public/otel/v1/traces.
+
+/v1/metrics and /v1/logs answer a JSON 404 that says only traces are received, so an exporter or collector
+configured with one endpoint for every signal gets a clear reason instead of an HTML page."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
@@ -67,3 +71,10 @@ class LangfuseOtlpTracesView(OtlpTracesView):
                    responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
         return super().post(request)
+
+
+@csrf_exempt
+def otlp_signal_not_received(request, signal: str) -> JsonResponse:
+    message = (f"Arc Eval receives OpenTelemetry traces only (POST /v1/traces); {signal} are not stored. "
+               f"Point the {signal} exporter elsewhere or turn it off (OTEL_{signal.upper()}_EXPORTER=none).")
+    return JsonResponse(error_body("signal_not_supported", message), status=404)

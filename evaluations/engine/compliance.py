@@ -2,7 +2,8 @@
 
 Every string in the trace's input and output and in every span's input, output and error is scanned
 with one combined regex; candidates are confirmed with python-stdnum where it has a validator (US SSN,
-Luhn for cards, IBAN, ABA routing numbers). Data flowing *out* (outputs, errors) weighs more than data
+Luhn for cards, IBAN, ABA routing numbers) and phone numbers with phonenumbers (libphonenumber's metadata:
+international numbers in any country's format, national numbers as North American). Data flowing *out* (outputs, errors) weighs more than data
 coming *in* (inputs); a secret going out is critical. A finding at severity high or critical is a
 compliance violation and fails the run.
 """
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from stdnum import iban, luhn
 from stdnum.us import rtn, ssn
 
@@ -31,7 +33,12 @@ def _card(raw: str) -> bool:
 
 
 def _phone(raw: str) -> bool:
-    return 10 <= sum(c.isdigit() for c in raw) <= 15
+    """A number libphonenumber knows as assigned: "+44 20 7946 0958", "+91 98765 43210", "(415) 555-2671"."""
+    try:
+        number = phonenumbers.parse(raw, None if raw.lstrip().startswith("+") else "US")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number)
 
 
 # rule -> (pattern, validator, severity when coming in, severity when going out, kind)
@@ -51,8 +58,8 @@ _RULES: dict[str, Rule] = {
     "payment_card": (r"\b(?:\d[ -]?){12,18}\d\b", _card, "medium", "high", "pii"),
     "us_ssn": (r"\b\d{3}-\d{2}-\d{4}\b", ssn.is_valid, "medium", "high", "pii"),
     "email": (r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b", None, "info", "low", "pii"),
-    "phone": (r"(?<![\w-])(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}(?![\w-])|\+\d{7,14}\b", _phone,
-              "info", "low", "pii"),
+    "phone": (r"(?<![\w+-])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,5}[ .-]?\d{2,5}|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4})"
+              r"(?![\w-])", _phone, "info", "low", "pii"),
 }
 
 # Rules only a domain pack turns on: pack -> rule -> (pattern, validator, severity in, severity out, kind).

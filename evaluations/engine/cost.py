@@ -217,13 +217,29 @@ def _prompt_caching(llm: list[Span], by_id: dict[str, SpanCost]) -> Saving | Non
                   f"{len(ids)} calls repeat a prompt prefix of at least {MIN_CACHEABLE_TOKENS} tokens without caching it")
 
 
+# Request parameters that change a model's answer: calls differing in any of them are not the same call.
+REQUEST_PARAMETERS = ("temperature", "top_p", "max_tokens", "max_output_tokens", "seed", "stop", "tools", "tool_choice",
+                      "response_format", "reasoning_effort", "frequency_penalty", "presence_penalty", "n")
+
+
+def request_key(span: Span) -> bytes | None:
+    """What makes two model calls the same call: model, messages (the input) and parameters, and the input
+    token count when the client reported one. None when the input was not recorded."""
+    if span.input is None:
+        return None
+    parameters = {k: v for k, v in span.attributes.items()
+                  if k in REQUEST_PARAMETERS or k.startswith("gen_ai.request.")}
+    tokens = span.usage.input_tokens if span.usage is not None else None
+    return msgspec.json.encode([span.model or "", span.provider or "", span.input, parameters, tokens], order="sorted")
+
+
 def _duplicates(llm: list[Span], by_id: dict[str, SpanCost]) -> Saving | None:
     seen: set[bytes] = set()
     amount, ids = Decimal(0), []
     for span in llm:
-        if span.input is None:
+        key = request_key(span)
+        if key is None:
             continue
-        key = (span.model or "").encode() + b"\x1f" + _prompt_key(span.input)
         if key in seen:
             amount += by_id[span.span_id].cost_usd or Decimal(0)
             ids.append(span.span_id)
@@ -231,7 +247,8 @@ def _duplicates(llm: list[Span], by_id: dict[str, SpanCost]) -> Saving | None:
     if not ids:
         return None
     return Saving("duplicate_calls", amount.quantize(_MICRO), ids,
-                  f"{len(ids)} model calls repeat an earlier identical call in the same run; cache the answer")
+                  f"{len(ids)} model calls repeat an earlier call exactly (model, messages and parameters); "
+                  "cache the answer")
 
 
 def _retries(llm: list[Span], by_id: dict[str, SpanCost]) -> Saving | None:

@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from . import compliance, cost, failures, reliability, remediation, scenarios
-from .plan import PatternStats
 from .trace import Trace
 
-ENGINE_VERSION = "0.2.0"
+ENGINE_VERSION = "0.3.0"
 
 
 @dataclass(slots=True)
@@ -54,10 +53,15 @@ def evaluate(trace: Trace, *, domain_packs: Iterable[str] | None = None, human_l
     accuracy = reliability.tool_accuracy(spans, known_tools)
     loops = reliability.detect_loops(spans)
     success = reliability.run_success(trace, compliance_passed=compliance_passed, human_label=human_label)
-    errors = sum(1 for s in spans if s.error is not None) + (trace.error is not None)
+    answers, answer_signal = reliability.answers_input(trace)
+    issues = _issues(trace, accuracy, loops)
+    errors = sum(i["type"] not in ("Loop", "InvalidToolCall") for i in issues)  # those have factors of their own
     score, factors = reliability.quality_score(
         success=success, accuracy=accuracy, loops=loops, compliance_passed=compliance_passed,
-        compliance_findings=len(findings), errors=errors, spans=len(spans))
+        compliance_findings=len(findings), errors=errors, spans=len(spans), answers=answers)
+    if not answers and not reliability.empty(trace.output):  # an empty output is its own failure
+        issues.append({"span_id": None, "name": "", "kind": "output", "type": "NonAnswer",
+                       "message": f"the output does not answer the input ({answer_signal})", "category": "non_answer"})
 
     spend = cost.trace_cost(trace)
     savings = cost.find_savings(trace, spend)
@@ -68,8 +72,11 @@ def evaluate(trace: Trace, *, domain_packs: Iterable[str] | None = None, human_l
     details: dict[str, Any] = {
         "score": {"total": score, "factors": factors},
         "tool_accuracy": accuracy.as_dict(),
+        "tools": reliability.tool_summary(spans, known_tools),
         "loops": [loop.as_dict() for loop in loops],
-        "issues": _issues(trace, accuracy, loops),
+        "issues": issues,
+        "answer": {"answers": answers, "signal": answer_signal,
+                   "output_recorded": reliability.output_recorded(trace)},
         "time": times,
         "cost": {"spans": [c.as_dict() for c in spend.spans], "unpriced_models": spend.unpriced_models,
                  "savings": [s.as_dict() for s in savings], "headline": cost.headline(spend, savings)},
@@ -80,10 +87,9 @@ def evaluate(trace: Trace, *, domain_packs: Iterable[str] | None = None, human_l
             "evidence": ["declared by the client"] if trace.framework else []},
     }
     if failure is not None:
-        pattern = PatternStats(failure.fingerprint, failure.category, 1, 1)
         source = trace.metadata.get("source")
-        details["fixes"] = remediation.suggest([pattern], framework=framework, failing_runs=1,
-                                               source=source if isinstance(source, dict) else None)
+        details["fixes"] = remediation.for_failure(failure, framework=framework,
+                                                   source=source if isinstance(source, dict) else None)
         details["scenarios"] = [s.as_dict() for s in scenarios.generate(
             category=failure.category, message=failure.message, step=failure.step,
             fingerprint=failure.fingerprint, example_inputs=[] if trace.input is None else [trace.input], limit=5)]
@@ -121,22 +127,31 @@ def _first_span(trace: Trace, loops: list[reliability.Loop]) -> Any:
 
 
 def _issues(trace: Trace, accuracy: reliability.ToolAccuracy, loops: list[reliability.Loop]) -> list[dict[str, Any]]:
-    """Every error seen in the run, failed or recovered, with its category."""
-    issues = []
+    """Every problem seen in the run, failed or recovered, once each, with its category. The run's own error
+    is not listed again when it is a span's error propagated up; a non-answer is listed too."""
+    issues: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+
+    def add(span_id: str | None, name: str, kind: str, type_: str, message: str, category: str) -> None:
+        key = (span_id, type_, message[:300])
+        if key not in seen:
+            seen.add(key)
+            issues.append({"span_id": span_id, "name": name, "kind": kind, "type": type_, "message": message[:300],
+                           "category": category})
+
     for span in trace.spans:
         if span.error is not None:
-            issues.append({"span_id": span.span_id, "name": span.name, "kind": span.kind, "type": span.error.type,
-                           "message": span.error.message[:300],
-                           "category": failures.category_of(span.error) or f"{span.kind}_error"})
-    if trace.error is not None:
-        issues.append({"span_id": None, "name": "", "kind": "trace", "type": trace.error.type,
-                       "message": trace.error.message[:300],
-                       "category": failures.category_of(trace.error) or "agent_error"})
+            add(span.span_id, span.name, span.kind, span.error.type, span.error.message,
+                failures.category_of(span.error, span.kind))
+    if trace.error is not None and failures.origin(trace) is None:
+        add(None, "", "agent", trace.error.type, trace.error.message, failures.category_of(trace.error))
+    flagged = {i["span_id"] for i in issues}
+    names = {s.span_id: s.name for s in trace.spans}
     for span_id in accuracy.failed_span_ids:
-        if not any(i["span_id"] == span_id for i in issues):
-            issues.append({"span_id": span_id, "name": "", "kind": "tool", "type": "InvalidToolCall",
-                           "message": "malformed arguments or unknown tool", "category": "invalid_tool_arguments"})
-    issues += [{"span_id": loop.span_ids[-1], "name": loop.tool, "kind": "tool", "type": "Loop",
-                "message": f"{loop.tool} called {loop.count} times with identical arguments", "category": "infinite_loop"}
-               for loop in loops]
+        if span_id not in flagged:
+            add(span_id, names.get(span_id, ""), "tool", "InvalidToolCall", "malformed arguments or unknown tool",
+                "invalid_tool_arguments")
+    for loop in loops:
+        add(loop.span_ids[-1], loop.tool, "tool", "Loop", f"{loop.tool} called {loop.count} times with identical "
+            "arguments", "infinite_loop")
     return issues

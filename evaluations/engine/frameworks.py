@@ -30,8 +30,12 @@ class Detection:
 
 # --- small helpers shared by the extractors -------------------------------------------------------------
 
+# Tool results that report a failure, as the frameworks word them ("An error occurred while running the tool"
+# is the OpenAI Agents SDK's default, "Error executing tool" smolagents' and CrewAI's).
 _ERROR_TEXT = re.compile(
-    r"^\s*(?:error\b|exception\b|traceback\b|tool error\b|failed\b|(?P<type>[A-Z]\w*(?:Error|Exception|Timeout))\s*[:(])",
+    r"^\s*(?:error\b|exception\b|traceback\b|tool error\b|failed\b|an error occurred while (?:running|calling|executing)|"
+    r"error executing tool|tool not found|unknown tool|invoking `?\w+\(?\)?`? failed|"
+    r"(?P<type>[A-Z]\w*(?:Error|Exception|Timeout))\s*[:(])",
     re.IGNORECASE,
 )
 
@@ -144,6 +148,9 @@ def _lc_kwargs(obj: Any) -> Any:
 
 
 def _detect_langchain(obj: Any) -> tuple[float, list[str]]:
+    if isinstance(obj, list):
+        confidence, evidence = _detect_lc_messages(obj)
+        return confidence, ["a list of LangChain messages", *evidence] if confidence else []
     steps = obj.get("intermediate_steps") if isinstance(obj, dict) else None
     if not isinstance(steps, list):
         return 0.0, []
@@ -160,14 +167,26 @@ def _detect_langchain(obj: Any) -> tuple[float, list[str]]:
 _LC_SENTINELS = ("_Exception", "invalid_tool", "_InvalidTool")
 
 
-def _extract_langchain(obj: dict[str, Any]) -> list[Span]:
+def _extract_langchain(obj: Any) -> list[Span]:
     b = _Builder("lc")
+    if isinstance(obj, list):
+        _lc_message_spans(b, _lc_messages(obj))
+        return b.spans
+    seen_messages: set[str] = set()
     for step in obj.get("intermediate_steps") or []:
         if not (isinstance(step, list) and len(step) == 2):
             continue
         action, observation = _lc_kwargs(step[0]), step[1]
         if not isinstance(action, dict):
             continue
+        for message in map(_lc_message, _dicts(action.get("message_log"))):
+            # the model call that chose this action (parallel actions share one)
+            if str(message.get("id")) not in seen_messages:
+                seen_messages.add(str(message.get("id")))
+                usage, meta = message.get("usage_metadata") or {}, message.get("response_metadata") or {}
+                b.llm(model=meta.get("model_name") or meta.get("model"), provider=_provider_from_meta(meta),
+                      usage=_usage(usage.get("input_tokens"), usage.get("output_tokens"),
+                                   _get(usage, "input_token_details", "cache_read")))
         tool = action.get("tool")
         error = _error_from_text(observation)
         if tool == "_Exception":
@@ -187,12 +206,21 @@ def _extract_langchain(obj: dict[str, Any]) -> list[Span]:
 _LC_MESSAGE_TYPES = {"human", "ai", "tool", "system", "AIMessageChunk", "function"}
 
 
+def _lc_message(m: dict[str, Any]) -> dict[str, Any]:
+    """A LangChain message dict: dumpd's {"lc": 1, "kwargs": ...} and messages_to_dict's {"type", "data"} unwrapped."""
+    m = _lc_kwargs(m)
+    if isinstance(m.get("data"), dict) and m.get("type") in _LC_MESSAGE_TYPES and set(m) <= {"type", "data"}:
+        return {**m["data"], "type": m["data"].get("type", m["type"])}
+    return m
+
+
 def _lc_messages(obj: Any) -> list[dict[str, Any]]:
     messages = obj.get("messages") if isinstance(obj, dict) else obj
-    return [_lc_kwargs(m) for m in _dicts(messages)]
+    return [_lc_message(m) for m in _dicts(messages)]
 
 
-def _detect_langgraph(obj: Any) -> tuple[float, list[str]]:
+def _detect_lc_messages(obj: Any) -> tuple[float, list[str]]:
+    """LangChain messages (model_dump, dumpd or messages_to_dict), with at least one AI message."""
     messages = _lc_messages(obj)
     typed = [m for m in messages if m.get("type") in _LC_MESSAGE_TYPES]
     if not messages or len(typed) < len(messages) or not any(m.get("type") == "ai" for m in typed):
@@ -206,9 +234,22 @@ def _detect_langgraph(obj: Any) -> tuple[float, list[str]]:
     return min(0.99, 0.7 + 0.1 * len(evidence)), evidence
 
 
+def _detect_langgraph(obj: Any) -> tuple[float, list[str]]:
+    """A graph's state: {"messages": [LangChain messages], ...} (a bare list is LangChain's own loop)."""
+    if not isinstance(obj, dict):
+        return 0.0, []
+    confidence, evidence = _detect_lc_messages(obj)
+    return confidence, ["state dict with messages", *evidence] if confidence else []
+
+
 def _extract_langgraph(obj: Any) -> list[Span]:
     b = _Builder("lg")
-    for m in _lc_messages(obj):
+    _lc_message_spans(b, _lc_messages(obj))
+    return b.spans
+
+
+def _lc_message_spans(b: _Builder, messages: list[dict[str, Any]]) -> None:
+    for m in messages:
         kind = m.get("type")
         if kind == "ai":
             usage = m.get("usage_metadata") or {}
@@ -225,7 +266,6 @@ def _extract_langgraph(obj: Any) -> list[Span]:
                 span.error = ErrorInfo(type="InvalidToolCall", message=str(call.get("error") or "invalid arguments"))
         elif kind == "tool":
             b.result(m.get("tool_call_id"), m.get("content"), is_error=m.get("status") == "error", name=m.get("name"))
-    return b.spans
 
 
 def _provider_from_meta(meta: dict[str, Any]) -> str | None:
@@ -333,25 +373,37 @@ def _extract_openai_responses(obj: Any) -> list[Span]:
 def _detect_openai_agents(obj: Any) -> tuple[float, list[str]]:
     if not isinstance(obj, dict):
         return 0.0, []
+    if "$schemaVersion" in obj and ("generated_items" in obj or "model_responses" in obj):
+        return 0.98, ["RunState.to_json(): $schemaVersion with generated_items/model_responses"]
     items = _dicts(obj.get("new_items"))
     evidence = []
     if items and all(str(i.get("type", "")).endswith("_item") for i in items):
         evidence.append("new_items[].type=*_item")
     if isinstance(obj.get("raw_responses"), list):
         evidence.append("raw_responses")
-    if "final_output" in obj or "last_agent" in obj:
+    if "final_output" in obj or "last_agent" in obj or "_last_agent" in obj:
         evidence.append("final_output/last_agent")
     return (0.0 if not evidence else 0.6 + 0.13 * len(evidence)), evidence
 
 
+def _agents_model(obj: dict[str, Any]) -> Any:
+    """The agent's model: RunResult keeps the Agent (serialised with its fields); RunState.to_json() does not."""
+    for agent in (obj.get("last_agent"), obj.get("_last_agent"), *(i.get("agent") for i in _dicts(obj.get("new_items")))):
+        if isinstance(agent, dict) and isinstance(agent.get("model"), str):
+            return agent["model"]
+    return None
+
+
 def _extract_openai_agents(obj: dict[str, Any]) -> list[Span]:
     b = _Builder("agents")
-    for response in _dicts(obj.get("raw_responses")):
+    model = _agents_model(obj)
+    for response in _dicts(obj.get("raw_responses") or obj.get("model_responses")):
         usage = response.get("usage") or {}
-        b.llm(model=response.get("model") or _get(obj, "last_agent", "model"), provider="openai",
-              usage=_usage(usage.get("input_tokens"), usage.get("output_tokens"),
-                           _get(usage, "input_tokens_details", "cached_tokens")))
-    for item in _dicts(obj.get("new_items")):
+        details = usage.get("input_tokens_details")
+        details = details[0] if isinstance(details, list) and details else details
+        b.llm(model=response.get("model") or model, provider="openai",
+              usage=_usage(usage.get("input_tokens"), usage.get("output_tokens"), _get(details, "cached_tokens")))
+    for item in _dicts(obj.get("new_items") or obj.get("generated_items")):
         raw = item.get("raw_item") or {}
         kind = item.get("type")
         if kind in ("tool_call_item", "handoff_call_item"):
@@ -417,14 +469,35 @@ def _detect_crewai(obj: Any) -> tuple[float, list[str]]:
     return 0.8 + 0.06 * len(evidence), evidence
 
 
+_CREW_FAILURES = {"unknown_tool": "UnknownTool", "invalid_input": "InvalidToolArguments"}
+
+
 def _extract_crewai(obj: dict[str, Any]) -> list[Span]:
     b = _Builder("crew")
     for task in _dicts(obj.get("tasks_output")):
         span = b.tool(task.get("name") or task.get("agent") or "task", task.get("description"), kind="agent")
         span.output = task.get("raw")
         span.attributes["agent"] = task.get("agent")
+        # CrewAI 1.x keeps each task's conversation (OpenAI chat format) and its tool failures
+        for m in _dicts(task.get("messages")):
+            for call in _dicts(m.get("tool_calls")):
+                fn = call.get("function") or {}
+                b.tool(fn.get("name"), fn.get("arguments"), call_id=call.get("id"))
+            if m.get("role") == "tool":
+                b.result(m.get("tool_call_id"), m.get("content"), name=m.get("name"))
+        failed = [s for s in b.spans if s.kind == "tool"]
+        for failure in _dicts(task.get("tool_failures")):
+            detail = failure.get("failure") or {}
+            span = next((s for s in failed if s.name == failure.get("tool_name") and not s.attributes.get("crew_failure")),
+                        None)
+            if span is None:
+                span = b.tool(failure.get("tool_name"), failure.get("tool_args"))
+            span.attributes["crew_failure"] = True
+            span.error = ErrorInfo(type=_CREW_FAILURES.get(str(detail.get("reason")), str(detail.get("code") or "ToolError")),
+                                   message=str(detail.get("message") or "")[:2000])
     usage = obj.get("token_usage") or {}
     if usage:
+        # CrewAI's token usage names no model, so its cost cannot be priced from the output alone
         span = b.llm(name="crew-llm-usage", usage=_usage(usage.get("prompt_tokens"), usage.get("completion_tokens"),
                                                         usage.get("cached_prompt_tokens")))
         span.attributes["requests"] = usage.get("successful_requests")
@@ -483,7 +556,20 @@ def _extract_autogen(obj: dict[str, Any]) -> list[Span]:
 
 # --- LlamaIndex agent response ---------------------------------------------------------------------------
 
+def _li_tool_results(obj: Any) -> list[dict[str, Any]]:
+    """ToolCallResult events (tool_name, tool_kwargs, tool_output) from an AgentOutput, a list of events, or
+    {"tool_calls": [...]}."""
+    items = obj if isinstance(obj, list) else (obj.get("tool_calls") if isinstance(obj, dict) else None)
+    return [i for i in _dicts(items) if "tool_kwargs" in i and "tool_name" in i]
+
+
 def _detect_llamaindex(obj: Any) -> tuple[float, list[str]]:
+    if isinstance(obj, list):
+        results = _li_tool_results(obj)
+        outputs = [i for i in _dicts(obj) if "current_agent_name" in i and "response" in i]
+        if results or outputs:
+            return 0.93, ["workflow events: ToolCallResult (tool_kwargs, tool_output) / AgentOutput"]
+        return 0.0, []
     if not isinstance(obj, dict):
         return 0.0, []
     sources = _dicts(obj.get("sources"))
@@ -491,25 +577,38 @@ def _detect_llamaindex(obj: Any) -> tuple[float, list[str]]:
         evidence = ["sources[] ToolOutput (tool_name)"]
         evidence += [k for k in ("source_nodes", "is_dummy_stream") if k in obj]
         return 0.8 + 0.06 * len(evidence), evidence
+    if "current_agent_name" in obj and "response" in obj:
+        return 0.93, ["AgentOutput (response, current_agent_name, tool_calls)"]
     calls = _dicts(obj.get("tool_calls"))
     if calls and all("tool_kwargs" in c for c in calls):
         return 0.92, ["tool_calls[] ToolCallResult (tool_kwargs, tool_output)"]
     return 0.0, []
 
 
-def _extract_llamaindex(obj: dict[str, Any]) -> list[Span]:
+def _li_output_text(result: dict[str, Any]) -> Any:
+    """A ToolOutput's text: `content` before 0.14, text `blocks` since."""
+    if "content" in result:
+        return result["content"]
+    blocks = [b.get("text") for b in _dicts(result.get("blocks")) if isinstance(b.get("text"), str)]
+    return "\n".join(blocks) if blocks else result.get("raw_output")
+
+
+def _extract_llamaindex(obj: Any) -> list[Span]:
     b = _Builder("li")
-    for source in _dicts(obj.get("sources")):
+    for source in _dicts(obj.get("sources")) if isinstance(obj, dict) else []:
         raw_input = source.get("raw_input") or {}
         args = raw_input.get("kwargs") if isinstance(raw_input, dict) and "kwargs" in raw_input else raw_input
-        output = source.get("content", source.get("raw_output"))
+        output = _li_output_text(source)
         b.tool(source.get("tool_name"), args, output=output,
                error=_tool_error(output, bool(source.get("is_error"))))
-    for call in _dicts(obj.get("tool_calls")):
-        result = call.get("tool_output") or {}
-        output = result.get("content", result.get("raw_output"))
-        b.tool(call.get("tool_name"), call.get("tool_kwargs"), call_id=call.get("tool_id"), output=output,
-               error=_tool_error(output, bool(result.get("is_error"))))
+    for call in _li_tool_results(obj):
+        result = call.get("tool_output")
+        if isinstance(result, dict):
+            output = _li_output_text(result)
+            b.tool(call.get("tool_name"), call.get("tool_kwargs"), call_id=call.get("tool_id"), output=output,
+                   error=_tool_error(output, bool(result.get("is_error"))))
+        elif isinstance(obj, dict):  # AgentOutput.tool_calls are the calls asked for, without results
+            b.tool(call.get("tool_name"), call.get("tool_kwargs"), call_id=call.get("tool_id"))
     return b.spans
 
 
@@ -539,7 +638,8 @@ def _extract_google_adk(obj: Any) -> list[Span]:
         usage = _pick(event, "usage_metadata", "usageMetadata")
         if isinstance(usage, dict):
             texts = [p.get("text") for p in _dicts(_get(event, "content", "parts")) if p.get("text")]
-            b.llm(model=_pick(event, "model_version", "modelVersion"), provider="google", name=str(event.get("author")),
+            model = _pick(event, "model_version", "modelVersion")
+            b.llm(model=model, provider="google" if str(model).startswith("gemini") else None, name=str(event.get("author")),
                   output="\n".join(texts) or None,
                   usage=_usage(_pick(usage, "prompt_token_count", "promptTokenCount"),
                                _pick(usage, "candidates_token_count", "candidatesTokenCount"),
@@ -553,10 +653,19 @@ def _extract_google_adk(obj: Any) -> list[Span]:
                 body = response.get("response")
                 failed = isinstance(body, dict) and ("error" in body or body.get("status") == "error")
                 b.result(response.get("id") or response.get("name"), body, is_error=failed, name=response.get("name"))
-        if _pick(event, "error_code", "errorCode"):
+        code, message = _pick(event, "error_code", "errorCode"), str(_pick(event, "error_message", "errorMessage") or "")
+        if code == "MALFORMED_FUNCTION_CALL":
+            # the model's function call did not parse: the named tools' calls had invalid arguments
+            for name in message.rpartition(":")[2].split(",") or ["tool"]:
+                span = b.tool(name.strip() or "tool", None)
+                span.attributes["arguments_invalid"] = True
+                span.error = ErrorInfo(type="MalformedFunctionCall", message=message[:2000])
+        elif code and b.pending:
+            # an error event right after a call that got no response: the tool raised
+            b.pending.pop(next(reversed(b.pending))).error = ErrorInfo(type=str(code), message=message[:2000])
+        elif code:
             span = b.llm(name="model-error")
-            span.error = ErrorInfo(type=str(_pick(event, "error_code", "errorCode")),
-                                   message=str(_pick(event, "error_message", "errorMessage") or ""))
+            span.error = ErrorInfo(type=str(code), message=message[:2000])
     return b.spans
 
 
@@ -577,21 +686,28 @@ def _detect_smolagents(obj: Any) -> tuple[float, list[str]]:
     return 0.85 + 0.07 * (len(evidence) - 1), evidence
 
 
+_SMOL_FINAL = "final_answer"  # ToolCallingAgent answers by calling this tool: the answer, not a tool use
+
+
 def _extract_smolagents(obj: Any) -> list[Span]:
     b = _Builder("smol")
-    for step in _smol_steps(obj):
-        if "step_number" not in step:
-            continue
+    steps = [s for s in _smol_steps(obj) if "step_number" in s]
+    # one model runs every step; a step that failed before the model answered does not name it
+    run_model = next((m for s in steps if (m := _get(s, "model_output_message", "raw", "model"))), None)
+    for step in steps:
         usage = step.get("token_usage") or {}
-        model = _get(step, "model_output_message", "raw", "model")
-        llm = b.llm(model=model, name=f"step {step['step_number']}", output=step.get("model_output"),
+        llm = b.llm(model=_get(step, "model_output_message", "raw", "model") or run_model,
+                    name=f"step {step['step_number']}", output=step.get("model_output"),
                     usage=_usage(usage.get("input_tokens"), usage.get("output_tokens")))
         duration = _get(step, "timing", "duration")
         error = step.get("error")
-        calls = _dicts(step.get("tool_calls"))
+        # a step whose tool call failed keeps the call only in the model's message
+        calls = _dicts(step.get("tool_calls")) or _dicts(_get(step, "model_output_message", "tool_calls"))
         for call in calls:
             fn = call.get("function") or {}
-            b.tool(fn.get("name"), fn.get("arguments"), call_id=call.get("id"), output=step.get("observations"))
+            span = b.tool(fn.get("name"), fn.get("arguments"), call_id=call.get("id"), output=step.get("observations"))
+            if fn.get("name") == _SMOL_FINAL:
+                span.attributes["pseudo_tool"] = True
         if isinstance(duration, int | float):
             llm.duration_ms = float(duration) * 1000
         if isinstance(error, dict):
@@ -599,6 +715,17 @@ def _extract_smolagents(obj: Any) -> list[Span]:
             failed = b.spans[-1] if calls else llm
             failed.error = ErrorInfo(type=str(error.get("type") or "AgentError"), message=str(error.get("message"))[:2000])
     return b.spans
+
+
+def _smolagents_run_error(obj: Any) -> ErrorInfo | None:
+    """A run that ended at max_steps: RunResult.state, or the last step's AgentMaxStepsError."""
+    steps = [s for s in _smol_steps(obj) if "step_number" in s]
+    last_error = steps[-1].get("error") if steps else None
+    if isinstance(obj, dict) and obj.get("state") == "max_steps_error":
+        return ErrorInfo(type="AgentMaxStepsError", message="Reached max steps.")
+    if isinstance(last_error, dict) and last_error.get("type") == "AgentMaxStepsError":
+        return ErrorInfo(type="AgentMaxStepsError", message=str(last_error.get("message") or "Reached max steps."))
+    return None
 
 
 # --- Pydantic AI messages --------------------------------------------------------------------------------
@@ -611,6 +738,9 @@ def _detect_pydantic_ai(obj: Any) -> tuple[float, list[str]]:
     if any("part_kind" in p for m in messages for p in _dicts(m.get("parts"))):
         evidence.append("parts[].part_kind")
     return 0.85 + 0.1 * (len(evidence) - 1), evidence
+
+
+_PAI_CAUSES = {"unknown_tool": "UnknownTool", "validation_error": "ValidationError", "model_retry": "ModelRetry"}
 
 
 def _extract_pydantic_ai(obj: Any) -> list[Span]:
@@ -629,7 +759,13 @@ def _extract_pydantic_ai(obj: Any) -> list[Span]:
                     b.tool(part.get("tool_name"), part.get("args"), call_id=part.get("tool_call_id"))
         else:
             for part in parts:
-                if part.get("part_kind") == "tool-return":
+                if part.get("part_kind") == "tool-return" and part.get("outcome") in ("retried", "failed", "denied"):
+                    # pydantic-ai 2.x: a call answered with a retry; retry.cause says why
+                    cause = str(_get(part, "retry", "cause") or part.get("outcome"))
+                    b.result(part.get("tool_call_id"), part.get("content"), is_error=True, name=part.get("tool_name"))
+                    b.spans[-1].error = ErrorInfo(type=_PAI_CAUSES.get(cause, "ToolRetry"),
+                                                  message=f"{cause}: {_text(part.get('content'))}"[:2000])
+                elif part.get("part_kind") == "tool-return":
                     b.result(part.get("tool_call_id"), part.get("content"), name=part.get("tool_name"))
                 elif part.get("part_kind") == "retry-prompt" and part.get("tool_name"):
                     # A retry prompt answering a tool call means the call's arguments failed validation.
@@ -685,6 +821,48 @@ FRAMEWORKS: dict[str, tuple[Detector, Extractor]] = {
     GENERIC: (_detect_generic, _extract_generic),
 }
 FRAMEWORK_NAMES: tuple[str, ...] = tuple(FRAMEWORKS)
+
+
+# Outputs that record how the run ended without raising.
+RUN_ERRORS: dict[str, Callable[[Any], ErrorInfo | None]] = {"smolagents": _smolagents_run_error}
+
+# A run that raised and returned nothing still says which library it ran in: its traceback's frames.
+# Outermost agent library first; the model clients only when no agent library appears.
+_TRACEBACK_LIBRARIES: tuple[tuple[str, str], ...] = (
+    ("langchain_classic/", "langchain"), ("langgraph/", "langgraph"), ("langchain/", "langchain"),
+    ("agents/", "openai_agents"), ("pydantic_ai/", "pydantic_ai"), ("smolagents/", "smolagents"),
+    ("llama_index/", "llamaindex"), ("crewai/", "crewai"), ("autogen_agentchat/", "autogen"),
+    ("autogen_core/", "autogen"), ("autogen/", "autogen"), ("google/adk/", "google_adk"),
+    ("langchain_core/", "langchain"),
+)
+_CLIENT_LIBRARIES = (("anthropic/", "anthropic"), ("openai/resources/responses/", "openai_responses"), ("openai/", "openai"))
+_FRAME_FILE = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+, in (?P<function>\S+)', re.MULTILINE)
+_SITE = re.compile(r"(?:site|dist)-packages/")
+
+
+def frames(traceback: str) -> list[tuple[str, str]]:
+    """(path inside site-packages or the file as written, function) of each frame, outermost first."""
+    found = []
+    for match in _FRAME_FILE.finditer(traceback or ""):
+        path = match["file"].replace("\\", "/")
+        site = _SITE.search(path)
+        found.append((path[site.end():] if site else "", match["function"]))
+    return found
+
+
+def from_traceback(traceback: str) -> Detection | None:
+    libraries = [path for path, _ in frames(traceback) if path]
+    for table in (_TRACEBACK_LIBRARIES, _CLIENT_LIBRARIES):
+        for path in libraries:
+            for prefix, framework in table:
+                if path.startswith(prefix):
+                    return Detection(framework, 0.9, (f"traceback through {prefix.rstrip('/')}",))
+    return None
+
+
+def run_error(framework: str, obj: Any) -> ErrorInfo | None:
+    check = RUN_ERRORS.get(framework)
+    return check(obj) if check else None
 
 
 def detect(obj: Any) -> Detection:

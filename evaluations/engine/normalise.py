@@ -31,6 +31,10 @@ def to_trace(item: Any) -> Trace:
         trace = msgspec.convert(payload, Trace, strict=False)
     except msgspec.ValidationError as exc:
         raise InvalidTrace(*_split_msgspec_error(str(exc))) from None
+    if "output" not in payload:
+        # no output sent at all is "output not recorded", which says nothing about the run; an explicit
+        # null or "" is what the agent returned
+        trace.metadata.setdefault("output_recorded", False)
     return _with_framework(_with_utc_times(trace))
 
 
@@ -50,7 +54,13 @@ def _with_framework(trace: Trace) -> Trace:
         if not trace.spans:
             trace.spans = (frameworks.extract_spans(trace.framework, candidate)
                            or frameworks.extract_spans(detection.framework, candidate))
-        break
+            if trace.error is None:
+                trace.error = frameworks.run_error(detection.framework, candidate)
+        return trace
+    found = frameworks.from_traceback(trace.error.traceback) if trace.error is not None else None
+    if found is not None and not trace.framework:
+        trace.metadata["framework_detection"] = found.as_dict()
+        trace.framework = found.framework
     return trace
 
 

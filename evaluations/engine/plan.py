@@ -39,6 +39,8 @@ class PatternStats:
     category: str
     occurrences: int
     total_runs: int
+    step: str = ""  # the failing step (a tool's name), which the fixes name
+    component: str = ""  # where it failed (tool, llm, agent, ...) when known
 
     @property
     def reliability_cost_pp(self) -> float:

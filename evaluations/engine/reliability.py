@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from .failures import stopped_early
-from .jsonvalues import map_strings
+from .jsonvalues import map_strings, strings
 from .trace import Span, Trace
 
 LOOP_THRESHOLD = 3
@@ -30,9 +30,6 @@ GRADES: tuple[tuple[float, str], ...] = (
     (97, "A+"), (93, "A"), (90, "A-"), (87, "B+"), (83, "B"), (80, "B-"),
     (77, "C+"), (73, "C"), (70, "C-"), (67, "D+"), (63, "D"), (60, "D-"), (0, "F"),
 )
-
-# Weights of the quality score; they add up to 100.
-WEIGHTS: dict[str, float] = {"outcome": 40, "tool_accuracy": 25, "no_loops": 15, "compliance": 10, "clean_errors": 10}
 
 _UNKNOWN_TOOL = re.compile(r"not a valid tool|unknown tool|no such tool|invalidtool|tool .{0,40} not found", re.IGNORECASE)
 _BAD_ARGS = re.compile(r"validation ?error|invalid (?:tool )?arguments?|invalidtoolcall|missing (?:\d+ )?required|"
@@ -46,15 +43,36 @@ def empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not (value.strip() if isinstance(value, str) else value))
 
 
+def output_recorded(trace: Trace) -> bool:
+    """False when the door recorded no output at all (an OTLP root without output attributes, a payload
+    without an `output` key): that is no evidence about the run, unlike an agent that answered nothing."""
+    return trace.metadata.get("output_recorded") is not False
+
+
 def run_success(trace: Trace, *, compliance_passed: bool = True, human_label: bool | None = None) -> bool:
-    """A human label decides; else no error, a non-empty output, a last tool call that did not fail and no
-    failed compliance rule. A client that reports `success: false` is believed; `true` is still checked."""
+    """A human label decides; else no error, a non-empty output (when one was recorded), a last tool call that
+    did not fail and no failed compliance rule. A client that reports `success: false` is believed; `true` is
+    still checked."""
     if human_label is not None:
         return human_label
-    if trace.success is False or trace.error is not None or empty(trace.output) or stopped_early(trace.output):
+    if trace.success is False or trace.error is not None or stopped_early(trace.output):
         return False
-    tools = [s for s in trace.spans if s.kind == "tool"]
-    return not (tools and tools[-1].error is not None) and compliance_passed
+    if empty(trace.output) and output_recorded(trace):
+        return False
+    tools = _tool_spans(trace.spans)
+    return not (tools and _failed_call(tools[-1])) and compliance_passed
+
+
+def _failed_call(span: Span) -> bool:
+    return span.error is not None or any(_wrong_call(span, None))
+
+
+def _wrong_call(span: Span, known: set[str] | None) -> tuple[bool, bool]:
+    """(unknown tool, invalid arguments) for one tool span."""
+    message = f"{span.error.type}: {span.error.message}" if span.error else ""
+    is_unknown = bool((known is not None and span.name not in known) or _UNKNOWN_TOOL.search(message))
+    is_invalid = bool(span.attributes.get("arguments_invalid") or _BAD_ARGS.search(message)) and not is_unknown
+    return is_unknown, is_invalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,24 +93,45 @@ class ToolAccuracy:
                 "failed_span_ids": list(self.failed_span_ids)}
 
 
+def _tool_spans(spans: list[Span]) -> list[Span]:
+    return [s for s in spans if s.kind == "tool" and not s.attributes.get("pseudo_tool")]
+
+
 def tool_accuracy(spans: list[Span], known_tools: Iterable[str] | None = None) -> ToolAccuracy:
     """A call is wrong when it failed, named a tool that does not exist or had malformed arguments."""
     known = set(known_tools) if known_tools is not None else None
     calls = failed = unknown = invalid = 0
     failed_ids: list[str] = []
-    for span in spans:
-        if span.kind != "tool" or span.attributes.get("pseudo_tool"):
-            continue
+    for span in _tool_spans(spans):
         calls += 1
-        message = f"{span.error.type}: {span.error.message}" if span.error else ""
-        is_unknown = bool((known is not None and span.name not in known) or _UNKNOWN_TOOL.search(message))
-        is_invalid = bool(span.attributes.get("arguments_invalid") or _BAD_ARGS.search(message))
+        is_unknown, is_invalid = _wrong_call(span, known)
         unknown += is_unknown
-        invalid += is_invalid and not is_unknown
-        if span.error is not None or is_unknown or is_invalid:
+        invalid += is_invalid
+        if span.error is not None or is_unknown or is_invalid:  # _failed_call, with the known tools
             failed += 1
             failed_ids.append(span.span_id)
     return ToolAccuracy(calls, failed, unknown, invalid, tuple(failed_ids))
+
+
+def tool_summary(spans: list[Span], known_tools: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Per tool, in order of first call: calls, failures, unknown-tool and invalid-argument calls, p50 latency."""
+    known = set(known_tools) if known_tools is not None else None
+    tools: dict[str, dict[str, Any]] = {}
+    durations: dict[str, list[float]] = {}
+    for span in _tool_spans(spans):
+        entry = tools.setdefault(span.name, {"name": span.name, "calls": 0, "failures": 0, "unknown_calls": 0,
+                                             "invalid_calls": 0, "p50_ms": None})
+        is_unknown, is_invalid = _wrong_call(span, known)
+        entry["calls"] += 1
+        entry["failures"] += span.error is not None or is_unknown or is_invalid
+        entry["unknown_calls"] += is_unknown
+        entry["invalid_calls"] += is_invalid
+        if span.duration_ms is not None:
+            durations.setdefault(span.name, []).append(span.duration_ms)
+    for name, values in durations.items():
+        p50 = percentile(sorted(values), 50)
+        tools[name]["p50_ms"] = None if p50 is None else round(p50, 1)
+    return list(tools.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,18 +154,75 @@ def detect_loops(spans: list[Span], threshold: int = LOOP_THRESHOLD) -> list[Loo
     return [Loop(name, len(ids), tuple(ids)) for (name, _), ids in groups.items() if len(ids) >= threshold]
 
 
+# --- does the output answer the input? (a deterministic signal; semantic correctness is for judges) -----
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_STOPWORDS = frozenset("""
+the and for are but not you your with this that from have has had was were will would can could should
+what which who whom whose when where why how about into onto over under than then them they their there
+here these those its our ours out all any some more most such only own same very just also been being
+does did doing done please thanks thank found find information info result results regarding following
+""".split())
+_NON_ANSWER = re.compile(
+    r"^\W*(?:(?:i|we) (?:do not|don't|did not|didn't|could not|couldn't|can ?not|can't|am unable to|was unable to|"
+    r"am not able to) (?:know|find|help|answer|assist|determine|access|provide)|i'?m (?:not sure|unable|sorry)|"
+    r"sorry[,.!]? (?:i|but|we)|(?:no|there (?:is|are) no) (?:results?|information|answer|data) (?:was |were )?"
+    r"(?:found|available)|unable to (?:answer|help|find)|here is what i found about\W*$)", re.IGNORECASE)
+NON_ANSWER_MAX_CHARS = 300
+
+
+def _words(value: Any) -> set[str]:
+    return {w.lower() for _, text in strings(value) for w in _WORD.findall(text)} - _STOPWORDS
+
+
+def answers_input(trace: Trace) -> tuple[bool, str]:
+    """Whether the output reads as an answer, and the signal behind a no.
+
+    A short output is a non-answer when it is a give-up or refusal formula ("I don't know", "Sorry, I
+    can't help", "No results found"), or when it only restates the input: once stop words are left out,
+    it brings at most one word the input did not contain ("Here is what I found about: <the question>").
+    Long outputs, structured outputs and outputs not recorded are taken as answers.
+    """
+    output = trace.output
+    if empty(output):
+        return (False, "no output") if output_recorded(trace) else (True, "")
+    if not isinstance(output, str) or len(output) > NON_ANSWER_MAX_CHARS:
+        return True, ""
+    if _NON_ANSWER.search(output.strip()):
+        return False, "give-up or refusal formula"
+    asked, said = _words(trace.input), _words(output)
+    if len(asked) >= 2 and said and len(said - asked) <= 1:
+        return False, "restates the input without adding to it"
+    return True, ""
+
+
+# Weights of the quality factors (they add up to 1). The score is banded by outcome, so no failure ever
+# ranks above a success, and spreads inside its band by these factors.
+WEIGHTS: dict[str, float] = {"answer": 0.3, "tool_accuracy": 0.25, "no_loops": 0.15, "compliance": 0.15,
+                             "clean_errors": 0.15}
+# The bands put the letters where the runs differ: a clean success is A+, one with recovered errors or a
+# non-answer A or A-; a failure that only missed the answer D to D+, one with failing tools or a crash F.
+SUCCESS_BAND = (70.0, 100.0)  # C- to A+
+FAILURE_BAND = (40.0, 69.0)  # F to D+
+
+
 def quality_score(*, success: bool, accuracy: ToolAccuracy, loops: list[Loop], compliance_passed: bool,
-                  compliance_findings: int, errors: int, spans: int) -> tuple[float, list[dict[str, Any]]]:
-    """0-100 and each factor's value (0-1) and points; a failed run cannot score above 60 (grade D-)."""
+                  compliance_findings: int, errors: int, spans: int, answers: bool = True
+                  ) -> tuple[float, list[dict[str, Any]]]:
+    """0-100 and each factor's value (0-1) and points: a success scores 70-100, a failure 40-69."""
     values = {
-        "outcome": 1.0 if success else 0.0,
+        "answer": 1.0 if answers else 0.0,
         "tool_accuracy": accuracy.accuracy,
         "no_loops": 0.0 if loops else 1.0,
         "compliance": 0.0 if not compliance_passed else (0.5 if compliance_findings else 1.0),
         "clean_errors": 1.0 - min(1.0, errors / spans) if spans else (0.0 if errors else 1.0),
     }
-    factors = [{"factor": name, "weight": weight, "value": round(values[name], 4),
-                "points": round(weight * values[name], 2)} for name, weight in WEIGHTS.items()]
+    low, high = SUCCESS_BAND if success else FAILURE_BAND
+    # the outcome's points are its band's floor: all of them for a success, FAILURE_BAND[0] of them for a failure
+    factors = [{"factor": "outcome", "weight": SUCCESS_BAND[0], "value": round(low / SUCCESS_BAND[0], 4),
+                "points": low}]
+    factors += [{"factor": name, "weight": round((high - low) * weight, 2), "value": round(values[name], 4),
+                 "points": round((high - low) * weight * values[name], 2)} for name, weight in WEIGHTS.items()]
     score = round(sum(f["points"] for f in factors), 2)
     return score, factors
 
@@ -162,16 +258,30 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def pass_hat_k(tasks: Iterable[tuple[int, int]], k: int) -> float | None:
-    """pass^k: the chance that k runs of the same task all succeed, from (runs, successes) per input
-    fingerprint, with the unbiased estimator C(c, k) / C(n, k) averaged over tasks with at least k runs."""
-    estimates = [math.comb(c, k) / math.comb(n, k) for n, c in tasks if n >= k]
-    return sum(estimates) / len(estimates) if estimates else None
+MIN_REPEATS = 2  # pass^k is estimated from inputs that were run at least this many times
+
+
+def _task_curve(runs: int, successes: int, ks: tuple[int, ...]) -> list[float]:
+    """One task's chance that k runs in a row all succeed, for each k: C(c, k) / C(n, k) (unbiased) while
+    k <= n, built as a running product of factors in [0, 1]; past n runs, each further run succeeds with
+    the rule-of-succession rate (c + 1) / (n + 2). A product of factors <= 1 never grows with k."""
+    curve, value = [], 1.0
+    for k in range(1, max(ks) + 1):
+        value *= (successes - k + 1) / (runs - k + 1) if k <= runs else (successes + 1) / (runs + 2)
+        if k in ks:
+            curve.append(value)
+    return curve
 
 
 def pass_k_curve(tasks: Iterable[tuple[int, int]], ks: Iterable[int] = PASS_K) -> dict[str, float | None]:
-    groups = list(tasks)
-    return {str(k): (None if (v := pass_hat_k(groups, k)) is None else round(v, 4)) for k in ks}
+    """pass^k for each k: the mean over the same tasks (inputs run at least MIN_REPEATS times) of each
+    task's estimate, from (runs, successes) per input fingerprint. Non-increasing in k by construction:
+    every task's estimate is, and the mean is over one set of tasks for every k."""
+    wanted = tuple(sorted(set(ks)))
+    curves = [_task_curve(n, c, wanted) for n, c in tasks if n >= MIN_REPEATS and 0 <= c <= n]
+    if not curves:
+        return {str(k): None for k in wanted}
+    return {str(k): round(sum(c[i] for c in curves) / len(curves), 4) for i, k in enumerate(wanted)}
 
 
 def two_proportion_test(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float]:

@@ -23,6 +23,8 @@ from .failures import normalise_message
 BEHAVIOUR: dict[str, tuple[str, dict[str, Any] | None]] = {
     "tool_timeout": ("Bounds the tool call with a timeout, retries with backoff, then answers with a clear fallback; "
                      "never hangs or crashes.", {"kind": "timeout", "after_s": 30}),
+    "llm_timeout": ("Bounds each model call with a timeout and retries it with backoff; never hangs.",
+                    {"kind": "llm_timeout", "after_s": 60}),
     "rate_limit": ("Backs off and retries on HTTP 429, then degrades gracefully once the retry budget is spent.",
                    {"kind": "http_error", "status": 429, "retry_after_s": 2}),
     "auth_error": ("Reports a configuration error without retrying in a loop or echoing the credential.",

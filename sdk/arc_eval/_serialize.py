@@ -1,6 +1,8 @@
 """Turn whatever an agent passed or returned into bounded, JSON-able data.
 
-Runs in the exporter thread, never in the agent's call: the hot path only keeps references.
+`snapshot` runs in the agent's call: a structural copy of the containers (lists, tuples, dicts, sets) with the
+size caps, so what is recorded is the value as it was at that moment, not as the agent or its caller later
+changed it. Everything else (serialising, redacting) runs in the exporter thread.
 """
 
 from __future__ import annotations
@@ -19,6 +21,36 @@ MAX_DEPTH = 8
 MAX_TRACEBACK = 20_000
 
 Redactor = Callable[[Any], Any]
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, Decimal, uuid.UUID, datetime.datetime,
+                        datetime.date, datetime.time, complex, range})
+
+
+def snapshot(value: Any, depth: int = 0) -> Any:
+    """The value as it is now: containers copied (capped at MAX_ITEMS, MAX_DEPTH), immutable values shared.
+
+    Other objects (pydantic models, dataclasses, client responses) are shared, not copied: copying them costs
+    more than the run itself, and they are serialised as they are when the exporter reads them.
+    """
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if depth >= MAX_DEPTH:
+        return f"<{kind.__name__}: max depth>" if kind in (list, tuple, dict, set, frozenset) else value
+    if kind is dict:
+        if len(value) <= MAX_ITEMS:
+            return {k: snapshot(v, depth + 1) for k, v in value.items()}
+        copy = {k: snapshot(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}
+        copy["…"] = f"{len(value) - MAX_ITEMS} more keys"
+        return copy
+    if kind is list or kind is tuple or kind is set or kind is frozenset:
+        items = value if kind is list or kind is tuple else list(value)
+        copied = [snapshot(v, depth + 1) for v in items[:MAX_ITEMS]]
+        if len(items) > MAX_ITEMS:
+            copied.append(f"…{len(items) - MAX_ITEMS} more items")
+        return copied
+    return value
 
 
 def truncate(text: str, limit: int = MAX_STRING) -> str:

@@ -88,16 +88,29 @@ def _analysis_lines(trace_id: str, analysis: Any) -> list[str]:
         lines.append(f"  score: {analysis['score']:g}/100 (grade {analysis.get('grade') or '?'})")
     headline = (details.get("cost") or {}).get("headline") or {}
     if headline.get("text"):
-        lines.append(f"  cost: {headline['text']}")
+        # the headline reads "cost $0.0012/run, 20% reduction possible"
+        lines.append(f"  cost: {str(headline['text']).removeprefix('cost ')}")
     if analysis.get("duration_ms") is not None:
         lines.append(f"  latency: {analysis['duration_ms'] / 1000:.2f}s")
+    tools = analysis.get("tools") or details.get("tools") or []
+    for tool in tools if isinstance(tools, list) else []:
+        if isinstance(tool, dict):
+            wrong = [f"{tool[k]} {label}" for k, label in (("unknown_calls", "unknown"), ("invalid_calls", "invalid"))
+                     if tool.get(k)]
+            p50 = f", p50 {tool['p50_ms'] / 1000:.2f}s" if isinstance(tool.get("p50_ms"), (int, float)) else ""
+            lines.append(f"  tool {tool.get('name')}: {tool.get('calls', 0)} call(s), {tool.get('failures', 0)} failed"
+                         + (f" ({', '.join(wrong)})" if wrong else "") + p50)
+    shown: set[str] = set()
     failure = details.get("failure")
     if isinstance(failure, dict):
         where = f" at {failure['step']}" if failure.get("step") else ""
         lines.append(f"  ✗ {failure.get('category', 'failure')}{where}: {failure.get('message', '')}")
+        shown.add(str(failure.get("message", "")))
     for issue in details.get("issues") or []:
-        if isinstance(issue, dict) and issue.get("message"):
-            lines.append(f"  • {issue['message']}")
+        if isinstance(issue, dict) and issue.get("message") and str(issue["message"]) not in shown:
+            shown.add(str(issue["message"]))
+            where = f" in {issue['name']}" if issue.get("name") else ""
+            lines.append(f"  • {issue.get('category', 'issue')}{where}: {issue['message']}")
     for finding in (details.get("compliance") or {}).get("findings") or []:
         if isinstance(finding, dict):
             lines.append(f"  ⚠ {finding.get('rule')} ({finding.get('severity')}) in {finding.get('field')}: "
@@ -362,8 +375,9 @@ def cmd_improve(args: argparse.Namespace) -> int:
     lines = [f"{len(seen)} improvement(s) from {len(rows)} failing run(s)"]
     for n, fix in enumerate(seen.values(), 1):
         impact = fix.get("impact")
-        gain = f" [+{impact['reliability_pp']} pts reliability]" if isinstance(impact, dict) and \
-            impact.get("reliability_pp") else ""
+        # the same figure as the pattern page: points of reliability the agent gains if the fix removes the pattern
+        gain = f" [+{impact['reliability_pp']:g} pts reliability]" if isinstance(impact, dict) and \
+            isinstance(impact.get("reliability_pp"), (int, float)) and impact["reliability_pp"] > 0 else ""
         lines.append(f"\n{n}. {fix.get('title')}{gain}  (seen in {len(fix['traces'])} run(s))")
         if fix.get("description"):
             lines.append(f"   why: {fix['description']}")

@@ -2,7 +2,10 @@
 
 Each patched method records one ``llm`` span (model, token usage, tool calls, output) under the current
 run; called outside a traced run it behaves exactly as before. Streams are wrapped so the span ends when
-the stream is exhausted or closed, with usage taken from the final chunk or event.
+the stream is exhausted or closed, with usage taken from the final chunk or event. The request's messages
+are snapshotted when the call is made. Each tool call the model asks for becomes a ``tool`` span under the
+LLM span: a ``@tool`` function of that name run afterwards fills it, else the result the agent sends back
+to the model in its next request does.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import importlib
 import json
 from typing import Any, Callable, Optional
 
-from .tracer import _CURRENT, _UNSAMPLED, Span
+from ._serialize import snapshot
+from .tracer import _CURRENT, _UNSAMPLED, Run, Span
 
 _PATCHED: list[tuple[Any, str, Any]] = []
 
@@ -73,6 +77,7 @@ class _OpenAIChat:
                         {"role": "assistant", "content": text})
         if calls:
             span.set_attribute("tool_calls", [c["name"] for c in calls])
+            _request_tools(span, calls)
         if finish_reason:
             span.set_attribute("finish_reason", finish_reason)
         if usage is not None:
@@ -186,6 +191,7 @@ class _Anthropic:
         if calls:
             output["tool_calls"] = calls
             span.set_attribute("tool_calls", [c["name"] for c in calls])
+            _request_tools(span, calls)
         if stop_reason:
             span.set_attribute("finish_reason", stop_reason)
         span.set_output(output)
@@ -311,12 +317,46 @@ class _ManagerProxy:
             self._end(exc_info[1])
 
 
+# -- tool calls the model asked for ------------------------------------------------------------------------------
+def _request_tools(span: Span, calls: list[dict[str, Any]]) -> None:
+    if span.run is None:
+        return
+    for call in calls:
+        arguments = call.get("arguments")
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments) if arguments.strip() else {}
+            except ValueError:
+                span.run.request_tool(span, call.get("id"), call.get("name"), arguments).set_attribute(
+                    "arguments_invalid", True)
+                continue
+        span.run.request_tool(span, call.get("id"), call.get("name"), arguments)
+
+
+def _send_back_results(run: Run, kwargs: dict[str, Any]) -> None:
+    """Tool results in a request (OpenAI role=tool messages, Anthropic tool_result blocks, Responses
+    function_call_output items) complete the requested calls no decorator recorded."""
+    items = kwargs.get("messages") or kwargs.get("input")
+    for item in items if isinstance(items, (list, tuple)) else ():
+        if _get(item, "role") == "tool":
+            run.tool_result(_get(item, "tool_call_id"), _get(item, "content"))
+        elif _get(item, "type") == "function_call_output":
+            run.tool_result(_get(item, "call_id"), _get(item, "output"))
+        else:
+            content = _get(item, "content")
+            for block in content if isinstance(content, (list, tuple)) else ():
+                if _get(block, "type") == "tool_result":
+                    run.tool_result(_get(block, "tool_use_id"), _get(block, "content"), bool(_get(block, "is_error")))
+
+
 # -- patching --------------------------------------------------------------------------------------------------
 def _start_span(name: str, acc: Any, kwargs: dict[str, Any]) -> Optional[Span]:
     parent = _CURRENT.get()
     if parent is None or parent is _UNSAMPLED:
         return None
-    span = Span(parent.run, name, "llm", parent.span_id, acc.request(kwargs))
+    if parent.run.requested:
+        _send_back_results(parent.run, kwargs)
+    span = Span(parent.run, name, "llm", parent.span_id, snapshot(acc.request(kwargs)))
     span.set_model(kwargs.get("model"), acc.provider)
     tools = kwargs.get("tools")
     if isinstance(tools, (list, tuple)):

@@ -1,7 +1,8 @@
 """Runs, spans and the decorators that record them.
 
-The hot path of a decorated call keeps references only (arguments, result, clock readings) and appends
-the run to the exporter's deque; serialising, redacting and sending happen later in the exporter thread.
+The hot path of a decorated call snapshots the arguments at entry and the result at return (a structural
+copy of containers, `_serialize.snapshot`), reads the clock and appends the run to the exporter's deque;
+serialising, redacting and sending happen later in the exporter thread.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from contextvars import ContextVar
 from typing import Any, Callable, Optional, TypeVar, Union
 
 from . import config
-from ._serialize import Redactor, error_info, iso, safe_payload, to_jsonable, truncate
+from ._serialize import Redactor, error_info, iso, safe_payload, snapshot, to_jsonable, truncate
 from ._version import __version__
 from .exporter import Exporter, ExporterStats
 
@@ -31,6 +32,10 @@ SPAN_KINDS = ("llm", "tool", "retrieval", "agent", "chain", "other")
 
 perf_counter = time.perf_counter
 wall_clock = time.time
+
+
+class ToolError(Exception):
+    """A tool result the agent sent back to the model marked as an error."""
 
 
 class _Unsampled:
@@ -76,10 +81,12 @@ class _Spec:
 
 
 class _Args:
+    """A call's arguments as they were at entry, bound to parameter names later (in the exporter thread)."""
+
     __slots__ = ("spec", "args", "kwargs")
 
     def __init__(self, spec: _Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        self.spec, self.args, self.kwargs = spec, args, kwargs
+        self.spec, self.args, self.kwargs = spec, snapshot(args), snapshot(kwargs) if kwargs else kwargs
 
 
 def _payload(value: Any, redact: Optional[Redactor]) -> Any:
@@ -158,6 +165,14 @@ class Span:
                 self._token = _CURRENT.set(self)
         return self
 
+    def resume(self, activate: bool = True) -> Span:
+        """Start timing a span already in the run (a tool call the model asked for, now executed)."""
+        self.started_at = wall_clock()
+        self._t0 = perf_counter()
+        if activate and self.run is not None:
+            self._token = _CURRENT.set(self)
+        return self
+
     def end(self, exc: Optional[BaseException] = None) -> None:
         if self.duration_ms is None:
             self.duration_ms = (perf_counter() - self._t0) * 1000.0
@@ -215,14 +230,14 @@ class Run:
 
     __slots__ = ("tracer", "spec", "args", "kwargs", "started_at", "duration", "output", "error", "_tb", "spans",
                  "_ids", "_trace_id", "session_id", "user_id", "tags", "metadata", "success", "_token", "run",
-                 "memory_peak", "framework")
+                 "memory_peak", "framework", "requested")
     span_id = None  # a run is the root: spans directly under it have no parent span
 
     def __init__(self, tracer: ArcTracer, spec: _Spec, args: Any, kwargs: dict[str, Any]) -> None:
         self.tracer = tracer
         self.spec = spec
-        self.args = args
-        self.kwargs = kwargs
+        self.args = snapshot(args)
+        self.kwargs = snapshot(kwargs) if kwargs else kwargs
         self.started_at = wall_clock()
         self.duration = 0.0
         self.output: Any = None
@@ -240,6 +255,37 @@ class Run:
         self.run = self
         self.memory_peak: Optional[int] = None
         self.framework: Optional[str] = None
+        self.requested: Optional[list[Span]] = None  # tool calls a model asked for, not yet executed
+
+    def request_tool(self, llm: Span, call_id: Any, name: Any, arguments: Any) -> Span:
+        """A tool call the model asked for becomes a tool span under the LLM span that asked for it; when the
+        tool then runs under the decorator it fills this span, else the result sent back to the model does."""
+        span = Span(self, str(name or "tool"), "tool", llm.span_id, snapshot(arguments),
+                    {"call_id": call_id, "llm_span_id": llm.span_id, "requested_by_model": True})
+        span.started_at = wall_clock()
+        self.spans.append(span)
+        if self.requested is None:
+            self.requested = []
+        self.requested.append(span)
+        return span
+
+    def claim_tool(self, name: str) -> Optional[Span]:
+        """The oldest requested call of this tool not yet executed."""
+        for index, span in enumerate(self.requested or ()):
+            if span.name == name:
+                return self.requested.pop(index)  # type: ignore[union-attr]
+        return None
+
+    def tool_result(self, call_id: Any, output: Any, is_error: bool = False) -> None:
+        """The result the agent sent back to the model for a requested call no decorator recorded."""
+        for index, span in enumerate(self.requested or ()):
+            if call_id is not None and span.attributes.get("call_id") == call_id:
+                del self.requested[index]  # type: ignore[union-attr]
+                span.output = snapshot(output)
+                if is_error:
+                    span.attributes["error_result"] = True
+                    span.error = ToolError(str(output)[:2000])
+                return
 
     @property
     def trace_id(self) -> str:
@@ -305,8 +351,13 @@ def _begin(spec: _Spec, args: tuple[Any, ...], kwargs: dict[str, Any], activate:
     if parent is not None:
         if parent is _UNSAMPLED:
             return None
-        span = Span(parent.run, spec.name or _callable_name(spec.fn), spec.kind, parent.span_id,
-                    _Args(spec, args, kwargs))
+        name = spec.name or _callable_name(spec.fn)
+        claimed = parent.run.claim_tool(name) if spec.kind == "tool" and parent.run.requested else None
+        if claimed is not None:
+            claimed.input = _Args(spec, args, kwargs)
+            claimed.attributes["called_from"] = parent.span_id
+            return claimed.resume(activate)
+        span = Span(parent.run, name, spec.kind, parent.span_id, _Args(spec, args, kwargs))
         return span.start(activate)
     if not spec.starts_run:
         return None  # a @tool called outside any run
@@ -332,7 +383,7 @@ def _finish(rec: Any, output: Any, exc: Optional[BaseException]) -> None:
             _CURRENT.reset(rec._token)
             rec._token = None
         if exc is None:
-            rec.output = output
+            rec.output = snapshot(output)
         else:
             rec.error = exc
             rec._tb = exc.__traceback__
@@ -341,7 +392,7 @@ def _finish(rec: Any, output: Any, exc: Optional[BaseException]) -> None:
         rec.tracer._exporter.enqueue(rec)
     elif type(rec) is Span:
         if exc is None:
-            rec.output = output
+            rec.output = snapshot(output)
         rec.end(exc)
 
 
@@ -379,7 +430,7 @@ def _wrap(fn: Callable[..., Any], spec: _Spec) -> Callable[..., Any]:
                     raise
                 finally:
                     _CURRENT.reset(token)
-                items.append(item)
+                items.append(snapshot(item))
                 try:
                     value = yield item
                     step = agen.asend
@@ -418,7 +469,7 @@ def _wrap(fn: Callable[..., Any], spec: _Spec) -> Callable[..., Any]:
                     raise
                 finally:
                     _CURRENT.reset(token)
-                items.append(item)
+                items.append(snapshot(item))
                 try:
                     value = yield item
                     step = gen.send

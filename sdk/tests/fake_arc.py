@@ -48,7 +48,10 @@ def _analysis(trace: dict[str, Any]) -> dict[str, Any]:
         "details": {
             "failure": {"category": "tool_timeout", "message": "search timed out after 30s", "step": "search"}
             if failed else None,
-            "issues": [],
+            "issues": [{"category": "tool_timeout", "name": "search", "message": "search timed out after 30s"}]
+            if failed else [],
+            "tools": [{"name": "search", "calls": 2, "failures": 1 if failed else 0, "unknown_calls": 0,
+                       "invalid_calls": 0, "p50_ms": 812.0}],
             "cost": {"headline": {"text": "cost $0.0012/run, 20% reduction possible"}},
             "compliance": {"passed": not failed, "count": len(findings), "findings": findings},
         },

@@ -126,6 +126,9 @@ def test_debug_input_uploads_and_prints_the_analysis(env, capsys, tmp_path):
     assert code == 1
     assert "FAILURE" in out and "tool_timeout at search: search timed out after 30s" in out
     assert "0/1 run(s) succeeded" in out and "grade F" in out
+    assert out.count("search timed out after 30s") == 1  # the failure is not repeated as an issue
+    assert "  cost: $0.0012/run, 20% reduction possible" in out
+    assert "  tool search: 2 call(s), 1 failed, p50 0.81s" in out
 
 
 def test_debug_live_json(env, capsys):

@@ -171,3 +171,58 @@ def test_outside_a_run_clients_behave_as_before(llm, tracer, arc):
     reply = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert reply.usage.prompt_tokens == 42
     assert tracer.flush(2) and arc.received == []
+
+
+def test_tool_calls_the_model_asked_for_become_tool_spans(llm, tracer, arc):
+    client = openai.OpenAI(base_url=llm + "/v1", api_key="fake", max_retries=0)
+    messages = [*MESSAGES]
+
+    @arc_eval.tool
+    def search(query: str) -> str:
+        return f"policy for {query}: 30 days"
+
+    @tracer.trace_agent
+    def agent() -> str:
+        first = client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=TOOLS_OPENAI)
+        call = first.choices[0].message.tool_calls[0]
+        messages.append(first.choices[0].message.model_dump(exclude_none=True))
+        messages.append({"role": "tool", "tool_call_id": call.id, "content": search("refund policy")})
+        return client.chat.completions.create(model="gpt-4o-mini", messages=messages,
+                                              tools=TOOLS_OPENAI).choices[0].message.content
+
+    assert agent() == "Refunds are possible within 30 days."
+    assert tracer.flush(5)
+    [trace] = arc.received
+    first_llm = next(s for s in trace["spans"] if s["kind"] == "llm")
+    [tool_span] = [s for s in trace["spans"] if s["kind"] == "tool"]
+    # one span for the call: asked for by the model, filled by the decorated tool that ran it
+    assert tool_span["name"] == "search" and tool_span["parent_id"] == first_llm["span_id"]
+    assert tool_span["attributes"]["call_id"] == "call_1"
+    assert tool_span["attributes"]["llm_span_id"] == first_llm["span_id"]
+    assert tool_span["input"] == {"query": "refund policy"}
+    assert tool_span["output"] == "policy for refund policy: 30 days"
+    # the first request's messages were recorded as they were when it was sent
+    assert first_llm["input"]["messages"] == MESSAGES
+
+
+def test_requested_tool_call_without_a_decorator_gets_the_result_sent_back(llm, tracer, arc):
+    client = anthropic.Anthropic(base_url=llm, api_key="fake", max_retries=0)
+
+    @tracer.trace_agent
+    def agent() -> str:
+        message = client.messages.create(model="claude-test-large", max_tokens=100, messages=MESSAGES,
+                                         tools=TOOLS_ANTHROPIC)
+        use = message.content[0]
+        followup = [*MESSAGES, {"role": "assistant", "content": [use.model_dump()]},
+                    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id,
+                                                  "content": "search backend down", "is_error": True}]}]
+        return client.messages.create(model="claude-test-large", max_tokens=100, messages=followup,
+                                      tools=TOOLS_ANTHROPIC).content[0].text
+
+    agent()
+    assert tracer.flush(5)
+    [trace] = arc.received
+    [tool_span] = [s for s in trace["spans"] if s["kind"] == "tool"]
+    assert tool_span["name"] == "search" and tool_span["input"] == {"query": "refund policy"}
+    assert tool_span["output"] == "search backend down"
+    assert tool_span["error"]["type"] == "ToolError"

@@ -284,3 +284,38 @@ def test_module_level_decorator_uses_the_default_tracer(arc, monkeypatch):
     assert arc.received[-1]["agent_id"] == "configured-later"
     assert tracer.stats.sent >= 1
     time.sleep(0)
+
+
+def test_arguments_are_recorded_at_entry_and_the_result_at_return(tracer, arc):
+    @tracer.trace_agent
+    def support_bot(messages: list) -> dict:
+        messages.append({"role": "assistant", "content": "draft appended during the run"})
+        return {"answer": "Paris", "sources": ["atlas"]}
+
+    messages = [{"role": "user", "content": "capital of France?"}]
+    result = support_bot(messages)
+    result["answer"] = "changed after return"
+    result["sources"].append("added after return")
+    messages.append({"role": "user", "content": "turn added after the run"})
+    [trace] = traces(tracer, arc)
+    assert trace["input"] == {"messages": [{"role": "user", "content": "capital of France?"}]}
+    assert trace["output"] == {"answer": "Paris", "sources": ["atlas"]}
+
+
+def test_tool_arguments_and_results_are_snapshots_too(tracer, arc):
+    @tool
+    def collect(bucket: list) -> list:
+        bucket.append("during the tool")
+        return bucket
+
+    @tracer.trace_agent
+    def agent() -> str:
+        bucket = ["before"]
+        collect(bucket).append("after the tool returned")
+        return "ok"
+
+    agent()
+    [trace] = traces(tracer, arc)
+    [span] = trace["spans"]
+    assert span["input"] == {"bucket": ["before"]}
+    assert span["output"] == ["before", "during the tool"]

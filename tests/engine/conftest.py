@@ -6,12 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "frameworks"
+RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "frameworks" / "recorded"
 
 
-def load_fixture(name: str) -> Any:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+def recorded(name: str) -> dict[str, Any]:
+    """A run recorded from a real library (tests/fixtures/frameworks/record.py)."""
+    return json.loads((RECORDED / f"{name}.json").read_text())
 
 
-def all_fixtures() -> list[str]:
-    return sorted(p.stem for p in FIXTURES.glob("*.json"))
+def recorded_output(name: str) -> Any:
+    return recorded(name)["output"]
+
+
+def all_recorded() -> list[str]:
+    return sorted(p.stem for p in RECORDED.glob("*.json"))

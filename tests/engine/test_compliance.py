@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from evaluations.engine import evaluate, to_trace
 from evaluations.engine.compliance import mask_pii, scan, summary
 
@@ -87,3 +89,16 @@ def test_mask_pii_masks_arbitrary_json():
     masked = mask_pii({"user": {"ssn": "536-90-4399", "notes": ["card 4111-1111-1111-1111 ok"]}, "n": 3, "k": None})
     assert masked == {"user": {"ssn": "[us_ssn]***", "notes": ["card [payment_card]***1111 ok"]}, "n": 3, "k": None}
     assert mask_pii("nothing here") == "nothing here"
+
+
+@pytest.mark.parametrize("text", ["+44 20 7946 0958", "+91 98765 43210", "+33 1 42 68 53 00", "+49 30 901820",
+                                  "(415) 555-2671", "+1-202-555-0143"])
+def test_phone_numbers_in_international_and_north_american_formats(text):
+    findings = scan(to_trace({"agent_id": "a", "output": f"reach the customer on {text} today"}))
+    assert [(f.rule, f.masked) for f in findings] == [("phone", "[phone]")]
+
+
+@pytest.mark.parametrize("text", ["order 123-456-7890", "on 2024-11-05 at 12:30", "total 12 345 678 units",
+                                  "version +1.2.3"])
+def test_number_shapes_that_are_no_phone_numbers(text):
+    assert not [f for f in scan(to_trace({"agent_id": "a", "output": text})) if f.rule == "phone"]

@@ -51,6 +51,16 @@ def test_duplicate_calls_and_failed_calls_are_savings_with_their_spans():
     assert savings["retries"].span_ids == ["3"]
 
 
+def test_only_truly_identical_calls_are_duplicates():
+    prompt = {"messages": [{"role": "user", "content": "hello"}]}
+    other_tokens = llm("2", input=prompt, output="hi")
+    other_tokens["usage"] = {"input_tokens": 999, "output_tokens": 100}
+    other_temperature = {**llm("3", input=prompt, output="hi"), "attributes": {"temperature": 0.9}}
+    trace = to_trace({"agent_id": "a", "spans": [llm("1", input=prompt, output="hi"), other_tokens, other_temperature,
+                                                 llm("4", input=None, output="hi"), llm("5", input=None, output="hi")]})
+    assert "duplicate_calls" not in {s.kind for s in find_savings(trace, trace_cost(trace))}
+
+
 def test_cheaper_model_prefers_same_provider_and_headline():
     trace = to_trace({"agent_id": "a", "output": "ok", "spans": [llm("1", model="gpt-4o", output="short answer")]})
     cost = trace_cost(trace)

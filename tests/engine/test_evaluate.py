@@ -6,7 +6,7 @@ from decimal import Decimal
 from evaluations.engine import evaluate, to_trace
 from evaluations.engine.evaluate import RunEvaluation
 
-from .conftest import load_fixture
+from .conftest import recorded_output
 
 
 def timeout_trace():
@@ -31,18 +31,42 @@ def test_timeout_run_is_classified_costed_and_fixed():
     assert (result.llm_calls, result.tool_calls, result.tool_errors) == (1, 1, 1)
     assert (result.llm_ms, result.tool_ms, result.duration_ms) == (800, 30000, 31000)
     fix = result.details["fixes"][0]
-    assert "timeout=" in fix["code"] and "max_retries" in fix["code"]
-    assert "+client = OpenAI(timeout=30, max_retries=3)" in fix["diff"]
+    # the fix targets the tool that timed out, not the model client
+    assert fix["target"] == {"component": "tool", "name": "search", "failed_in": "tool"}
+    assert "search" in fix["title"] and "def search(" in fix["code"] and "timeout=" in fix["code"]
+    assert fix["diff"] is None and fix["impact"] is None  # the impact belongs to the agent's pattern
     assert result.details["scenarios"][0]["input"] == {"question": "Where is order 8812?"}
 
 
+def test_model_timeout_fix_targets_the_client_with_a_diff():
+    trace = timeout_trace()
+    trace.error.type = trace.spans[1].error.type = "APITimeoutError"
+    trace.spans = trace.spans[:1]
+    trace.spans[0].error = trace.error
+    result = evaluate(trace)
+    assert result.failure_category == "llm_timeout"
+    fix = result.details["fixes"][0]
+    assert fix["target"]["component"] == "llm"
+    assert "+client = OpenAI(timeout=30, max_retries=3)" in fix["diff"]
+
+
+def test_agents_own_error_after_clean_tools_is_not_a_tool_failure():
+    result = evaluate(to_trace({
+        "agent_id": "shop", "input": {"task": "check out"}, "output": None,
+        "error": {"type": "RuntimeError", "message": "payment gateway timeout"},
+        "spans": [{"span_id": "t1", "kind": "tool", "name": "get_cart", "output": {"items": 3}}]}))
+    assert result.failure_category == "agent_error"
+    assert result.details["failure"]["component"] == "agent"
+    assert "tool" not in result.details["fixes"][0]["title"].lower()
+
+
 def test_details_are_json_serialisable():
-    for trace in (timeout_trace(), to_trace({"agent_id": "a", "output": load_fixture("langgraph__react_state")})):
+    for trace in (timeout_trace(), to_trace({"agent_id": "a", "output": recorded_output("langgraph__clean")})):
         json.dumps(evaluate(trace).details)
 
 
 def test_clean_run_scores_full_marks():
-    result = evaluate(to_trace({"agent_id": "a", "input": "hi", "output": load_fixture("langgraph__react_state")}))
+    result = evaluate(to_trace({"agent_id": "a", "input": "hi", "output": recorded_output("langgraph__clean")}))
     assert result.success and result.score == 100.0 and result.grade == "A+"
     assert result.framework == "langgraph"
     assert result.details["framework_detection"]["confidence"] >= 0.9

@@ -47,3 +47,34 @@ def test_compliance_and_success():
     trace = to_trace({"agent_id": "a", "output": "x"})
     assert classify(trace, success=False, compliance_failed=True).category == "compliance_violation"
     assert classify(trace, success=True) is None
+
+
+def test_failures_are_placed_where_they_happened():
+    own_code = failed(output=None, error={"type": "RuntimeError", "message": "payment gateway timeout"},
+                      spans=[tool("get_cart", output={"items": 3})])
+    assert (own_code.category, own_code.component) == ("agent_error", "agent")
+    model = failed(output=None, error={"type": "APITimeoutError", "message": "Request timed out."},
+                   spans=[{"span_id": "l1", "kind": "llm", "name": "plan",
+                           "error": {"type": "APITimeoutError", "message": "Request timed out."}}])
+    assert (model.category, model.step) == ("llm_timeout", "plan")
+    in_tool = failed(output=None, error={"type": "TimeoutError", "message": "read timed out"},
+                     spans=[tool("get_quote", {"type": "TimeoutError", "message": "read timed out"})])
+    assert (in_tool.category, in_tool.step, in_tool.component) == ("tool_timeout", "get_quote", "tool")
+
+
+def test_framework_give_up_texts_and_types():
+    assert failed(output={"messages": [{"type": "ai", "content": "x"}],
+                          "output": "Sorry, need more steps to process this request."}).category == "max_iterations"
+    usage = failed(error={"type": "UsageLimitExceeded", "message": "The next request would exceed the request_limit of 3"})
+    assert usage.category == "max_iterations"  # not infinite_loop
+    assert failed(error={"type": "RuntimeError",
+                         "message": "Reflect on tool use produced no valid text response."}).category == "max_iterations"
+
+
+def test_a_traceback_through_a_tool_runner_names_the_tool():
+    traceback = ('Traceback (most recent call last):\n'
+                 '  File "/venv/lib/python3.12/site-packages/langchain_core/tools/base.py", line 1099, in run\n'
+                 '  File "/app/tools.py", line 12, in lookup_order\n'
+                 'TimeoutError: order service timed out\n')
+    found = failed(error={"type": "TimeoutError", "message": "order service timed out", "traceback": traceback})
+    assert (found.category, found.component, found.step) == ("tool_timeout", "tool", "lookup_order")

@@ -3,6 +3,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evaluations.engine import to_trace
 from evaluations.engine.reliability import (
@@ -13,7 +15,6 @@ from evaluations.engine.reliability import (
     histogram_percentile,
     input_fingerprint,
     latency_bucket,
-    pass_hat_k,
     pass_k_curve,
     percentile,
     rollup,
@@ -35,13 +36,31 @@ def test_wilson_interval_hand_checked():
     assert wilson_interval(0, 0) == (0.0, 1.0)
 
 
-def test_pass_hat_k_hand_checked():
-    tasks = [(4, 3), (2, 2)]  # (runs, successes) per input fingerprint
-    assert pass_hat_k(tasks, 1) == pytest.approx((3 / 4 + 1) / 2)
-    assert pass_hat_k(tasks, 2) == pytest.approx((3 / 6 + 1) / 2)  # C(3,2)/C(4,2) and C(2,2)/C(2,2)
-    assert pass_hat_k(tasks, 3) == pytest.approx(1 / 4)  # only the task with 4 runs counts
-    assert pass_hat_k(tasks, 5) is None
-    assert pass_k_curve(tasks)["2"] == 0.75
+def test_pass_k_hand_checked():
+    curve = pass_k_curve([(4, 3), (2, 2)])  # (runs, successes) per input fingerprint
+    assert curve["1"] == pytest.approx((3 / 4 + 1) / 2)
+    assert curve["2"] == pytest.approx((3 / 6 + 1) / 2)  # C(3,2)/C(4,2) and C(2,2)/C(2,2)
+    # past its 2 runs, the second task's next run succeeds with the rule-of-succession rate (2+1)/(2+2)
+    assert curve["3"] == pytest.approx((1 / 4 + 3 / 4) / 2)
+    assert curve["5"] == pytest.approx((0 + (3 / 4) ** 3) / 2, abs=1e-4)
+
+
+def test_pass_k_uses_only_repeated_inputs():
+    assert pass_k_curve([(1, 1), (1, 0)]) == {str(k): None for k in range(1, 6)}
+    # the report's case: single runs that failed no longer sit under a pass^2 computed from other tasks
+    assert pass_k_curve([(1, 0)] * 8 + [(5, 5)] * 2)["1"] == 1.0
+
+
+@given(st.lists(st.integers(min_value=1, max_value=40).flatmap(
+    lambda n: st.tuples(st.just(n), st.integers(min_value=0, max_value=n))), max_size=60))
+def test_pass_k_never_rises_with_k(tasks):
+    curve = pass_k_curve(tasks, ks=range(1, 12))
+    values = [curve[str(k)] for k in range(1, 12)]
+    if all(v is None for v in values):
+        assert all(n < 2 for n, _ in tasks)
+        return
+    assert all(0.0 <= v <= 1.0 for v in values)
+    assert all(later <= earlier for earlier, later in zip(values, values[1:], strict=False)), values
 
 
 @pytest.mark.parametrize(("score", "letter"), [(100, "A+"), (97, "A+"), (95, "A"), (91, "A-"), (85, "B"),
@@ -129,5 +148,6 @@ def test_rollup_from_aggregates():
     assert result["wilson_low"] < 90.0 < result["wilson_high"]
     assert result["trend"]["significant"] and result["trend"]["direction"] == "up"
     assert result["time_split"] == {"llm": 0.6, "tool": 0.3, "own": 0.1}
-    assert result["pass_k"]["2"] == 0.5
+    assert result["pass_k"]["2"] == 0.5  # (1 + 0) / 2
+    assert result["pass_k"]["3"] == 0.375  # (3/4 + 0) / 2
     assert result["cost_per_run_usd"] is None

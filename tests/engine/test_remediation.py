@@ -1,13 +1,25 @@
 from __future__ import annotations
 
 from evaluations.engine.plan import PatternStats
-from evaluations.engine.remediation import fix_for, source_diff, suggest
+from evaluations.engine.remediation import aimed, fix_for, source_diff, suggest
 
 
 def test_timeout_fix_sets_timeout_and_retries():
-    for framework in ("openai", "langchain", "anthropic", "crewai", "generic", "langgraph"):
-        fix = fix_for("tool_timeout", framework)
-        assert "timeout=" in fix.code and "retr" in (fix.code + fix.description).lower(), framework
+    for category in ("tool_timeout", "llm_timeout"):
+        for framework in ("openai", "langchain", "anthropic", "crewai", "generic", "langgraph", "openai_agents",
+                          "pydantic_ai"):
+            fix = fix_for(category, framework)
+            assert "timeout=" in fix.code and "retr" in (fix.code + fix.description).lower(), framework
+
+
+def test_tool_fixes_name_the_tool_and_model_fixes_the_client():
+    tool = aimed(fix_for("tool_timeout", "anthropic"), "get_quote")
+    assert "get_quote" in tool.title and "def get_quote(" in tool.code and "Anthropic(" not in tool.code
+    assert tool.target == "tool"
+    assert "anthropic.Anthropic(timeout=30.0" in fix_for("llm_timeout", "anthropic").code
+    assert fix_for("rate_limit", "openai", "tool").target == "tool"
+    assert fix_for("rate_limit", "openai", "llm").target == "llm"
+    assert "weird_name_1 = safe(weird_name_1)" in aimed(fix_for("tool_error", "generic"), "weird name-1").code
 
 
 def test_framework_specific_fixes():
@@ -28,15 +40,15 @@ def test_impact_is_estimated_from_the_data():
 
 def test_unified_diff_against_the_users_source():
     source = {"file": "app/agent.py", "line": 12, "text": 'client = OpenAI(api_key=key)\n'}
-    diff = source_diff(source, fix_for("tool_timeout", "openai"))
+    diff = source_diff(source, fix_for("llm_timeout", "openai"))
     assert diff.splitlines() == [
         "--- a/app/agent.py", "+++ b/app/agent.py", "@@ -12 +12 @@",
         "-client = OpenAI(api_key=key)", "+client = OpenAI(api_key=key, timeout=30, max_retries=3)"]
     multi = {"file": "agent.py", "line": 3, "text": "executor = AgentExecutor(\n    agent=agent,\n    tools=tools,\n)\n"}
     patched = source_diff(multi, fix_for("output_parse_error", "langchain"))
     assert "+    tools=tools, handle_parsing_errors=True" in patched
-    assert source_diff({"text": "OpenAI(timeout=5, max_retries=1)"}, fix_for("tool_timeout", "openai")) is None
-    assert source_diff({"text": "x = 1"}, fix_for("tool_timeout", "openai")) is None
+    assert source_diff({"text": "OpenAI(timeout=5, max_retries=1)"}, fix_for("llm_timeout", "openai")) is None
+    assert source_diff({"text": "x = 1"}, fix_for("llm_timeout", "openai")) is None
 
 
 def test_suggest_attaches_diff_when_source_known():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -17,8 +18,9 @@ TIMEOUT = {"type": "TimeoutError", "message": "Tool order_status timed out after
 
 
 def failing(trace_id: str, **overrides) -> dict:
+    request = hashlib.sha256(trace_id.encode()).hexdigest()[:12]  # an id like a real request's, varying per run
     spans = [{"span_id": "t1", "kind": "tool", "name": "order_status", "duration_ms": 30000,
-              "error": {"type": "TimeoutError", "message": f"timed out after 30s (request {trace_id})"}}]
+              "error": {"type": "TimeoutError", "message": f"timed out after 30s (request {request})"}}]
     return sample_trace(trace_id, output=None, error=TIMEOUT, spans=spans, **overrides)
 
 
