@@ -66,6 +66,11 @@ class RunResult:
     compliance_passed: bool | None
 
 
+def pass_k(tasks: list[tuple[int, int]], k: int) -> float | None:
+    """pass^k with k = the repeats, by the engine's one estimator (None with fewer than two runs an item)."""
+    return reliability.pass_k_curve(tasks, (k,))[str(k)]
+
+
 def run_passed(*, error: Any, checks_passed: bool, verdict: bool | None) -> bool:
     """A run passes when the agent answered (no exception, no timeout), every check of the item passed and
     its verdict is not a failure (a run still being evaluated is not held against it)."""
@@ -91,7 +96,7 @@ class ItemResult:
         return self.passes / len(self.runs) if self.runs else None
 
     def pass_k(self, k: int) -> float | None:
-        return reliability.pass_hat_k([(len(self.runs), self.passes)], k)
+        return pass_k([(len(self.runs), self.passes)], k)
 
     @property
     def cost_usd(self) -> Decimal | None:
@@ -146,7 +151,7 @@ class ExperimentResults:
             "wilson_low": low if runs else None,
             "wilson_high": high if runs else None,
             "items_passed_every_time": sum(i.passed_every_time is True for i in self.items),
-            "pass_k": reliability.pass_hat_k(tasks, k),
+            "pass_k": pass_k(tasks, k),
             "k": k,
             "errors": sum(r.error is not None for r in runs),
             "cost_per_run_usd": sum(costs, Decimal(0)) / len(costs) if costs else None,
