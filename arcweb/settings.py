@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "traces",
     "evaluations",
     "reports",
+    "experiments",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("traces.api_urls")),
     path("", include("evaluations.api_urls")),
     path("", include("reports.api_urls")),
+    path("", include("experiments.api_urls")),
 ]
 
 urlpatterns = [

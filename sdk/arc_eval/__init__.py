@@ -9,6 +9,15 @@
 from __future__ import annotations
 
 from ._version import __version__
+from .experiments import (
+    Dataset,
+    DatasetItem,
+    ExperimentError,
+    ExperimentResult,
+    current_item,
+    get_dataset,
+    run_experiment,
+)
 from .exporter import ExporterStats
 from .instrument import instrument, uninstrument
 from .tracer import (
@@ -35,17 +44,24 @@ def flush(timeout: float = 10.0) -> bool:
 
 __all__ = [
     "ArcTracer",
+    "Dataset",
+    "DatasetItem",
+    "ExperimentError",
+    "ExperimentResult",
     "ExporterStats",
     "Run",
     "Span",
     "TracedThreadPoolExecutor",
     "__version__",
     "configure",
+    "current_item",
     "current_run",
     "current_span",
     "flush",
+    "get_dataset",
     "get_tracer",
     "instrument",
+    "run_experiment",
     "span",
     "tool",
     "trace_agent",

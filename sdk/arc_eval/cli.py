@@ -622,6 +622,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", required=True, help="agent name or id")
     p.add_argument("--window", default="7d", help="24h, 7d, 30d (1h to 400d; default %(default)s)")
     p.set_defaults(run=cmd_reliability)
+
+    from .experiment_cli import add_parser as add_experiment_parser  # it imports this module's helpers
+
+    add_experiment_parser(sub, common)
     return parser
 
 

@@ -36,4 +36,6 @@ def extra_objects(tenant) -> dict:
 
     report = create_report(organisation=tenant.organisation, agents=list(Agent.objects.for_org(tenant.organisation)),
                            window="7d")
-    return {"report_id": report.id, "paper": "a4"}
+    from tests.experiments.conftest import experiment_objects
+
+    return {"report_id": report.id, "paper": "a4", **experiment_objects(tenant)}

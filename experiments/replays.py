@@ -1,0 +1,249 @@
+"""Replays: pick recorded LLM calls, replay their messages on a candidate model, judge each answer against
+the recorded one (an identical answer needs no judge), within the replay's budget; then the share equivalent
+with its interval and the dollars a switch saves per 1,000 calls.
+
+Calls run off the request: on a Celery worker, or on a background thread of the server without a broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from arcweb.celery import app as celery_app
+from arcweb.encryption import hint, seal, unseal
+from arcweb.models import Organisation
+from arcweb.outbound import OutboundRefused, check_url
+from evaluations.engine import reliability
+from evaluations.engine import replay as replay_engine
+from evaluations.engine.cost import price, span_cost
+from evaluations.engine.trace import Span
+from traces.models import Trace
+
+from . import replay_model
+from .models import CallStatus, Replay, ReplayCall, ReplayStatus
+from .services import InvalidInput
+
+log = logging.getLogger(__name__)
+MAX_CALLS = 500
+CONCURRENT_CALLS = 4
+CHARS_PER_TOKEN = 4
+PROVIDERS = ("openai", "anthropic")
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRef:
+    trace_id: str
+    span_id: str
+
+
+def create_replay(*, organisation: Organisation, spans: list[SpanRef], provider: str, base_url: str,
+                  api_key: str, model: str, budget_usd: Decimal, judge_model: str = "", name: str = "") -> Replay:
+    """A queued replay of these recorded LLM calls; refuses a span it cannot replay, naming it."""
+    if provider not in PROVIDERS:
+        raise InvalidInput("provider", "provider is openai (any OpenAI-compatible endpoint) or anthropic")
+    try:
+        check_url(base_url, allow_private=settings.ARC_MODEL_ENDPOINTS_ALLOW_PRIVATE)
+    except OutboundRefused as exc:
+        raise InvalidInput("base_url", str(exc)) from None
+    if not spans or len(spans) > MAX_CALLS:
+        raise InvalidInput("spans", f"pick from 1 to {MAX_CALLS} recorded LLM calls")
+    calls = _calls(organisation, spans)
+    model = model.strip()
+    with transaction.atomic():
+        replay = Replay.objects.create(
+            organisation=organisation, name=(name.strip() or f"{model} on {len(calls)} recorded calls")[:200],
+            provider=provider, base_url=base_url, api_key=seal(api_key) if api_key else "",
+            key_hint=hint(api_key) if api_key else "", model=model, judge_model=judge_model.strip() or model,
+            budget_usd=budget_usd)
+        for call in calls:
+            call.replay, call.organisation = replay, organisation
+        ReplayCall.objects.bulk_create(calls)
+        transaction.on_commit(lambda: start(replay.id))
+    return replay
+
+
+def _calls(organisation: Organisation, spans: list[SpanRef]) -> list[ReplayCall]:
+    ids = set()
+    for index, ref in enumerate(spans):
+        try:
+            ids.add(uuid.UUID(ref.trace_id))
+        except ValueError:
+            raise InvalidInput(f"spans[{index}].trace", "not a trace id") from None
+    traces = {str(t.id): t for t in Trace.objects.for_org(organisation).filter(id__in=ids).only("id", "spans")}
+    calls = []
+    for index, ref in enumerate(spans):
+        trace = traces.get(str(uuid.UUID(ref.trace_id)))
+        recorded = next((s for s in (trace.spans if trace else []) if s.get("span_id") == ref.span_id), None)
+        if recorded is None:
+            raise InvalidInput(f"spans[{index}]", "no such span in your traces")
+        messages = replay_engine.messages_of(recorded.get("input"))
+        answer = replay_engine.answer_of(recorded.get("output"))
+        if recorded.get("kind") != "llm" or messages is None or answer is None:
+            raise InvalidInput(f"spans[{index}]", "not a replayable LLM call: it needs recorded chat messages and "
+                                                  "a text answer")
+        cost = span_cost(msgspec.convert(recorded, Span, strict=False)).cost_usd
+        calls.append(ReplayCall(trace=trace, span_id=ref.span_id, recorded_model=(recorded.get("model") or "")[:512],
+                                messages=messages, recorded_answer=answer, recorded_cost_usd=cost))
+    return calls
+
+
+def start(replay_id: uuid.UUID) -> None:
+    from .tasks import run_replay_task
+
+    if celery_app.conf.task_always_eager:
+        # no broker: a background thread of this process, never the request that asked for it
+        threading.Thread(target=_in_thread, args=(replay_id,), name="arc-eval-replay", daemon=True).start()
+    else:
+        run_replay_task.delay(str(replay_id))
+
+
+def _in_thread(replay_id: uuid.UUID) -> None:
+    try:
+        run_replay(replay_id)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+class _Budget:
+    """The replay's spend, with what calls in flight are expected to cost held against it."""
+
+    def __init__(self, replay: Replay) -> None:
+        self.limit, self.spent, self.held = replay.budget_usd, replay.spent_usd, Decimal(0)
+        self.lock = threading.Lock()
+
+    def hold(self, estimate: Decimal) -> bool:
+        with self.lock:
+            if self.spent + self.held + estimate > self.limit:
+                return False
+            self.held += estimate
+            return True
+
+    def settle(self, estimate: Decimal, cost: Decimal) -> None:
+        with self.lock:
+            self.held -= estimate
+            self.spent += cost
+
+
+def run_replay(replay_id: uuid.UUID) -> None:
+    """Replay and judge every pending call; idempotent (a call already done is not made again)."""
+    replay = Replay.objects.filter(id=replay_id).first()
+    if replay is None or replay.status == ReplayStatus.DONE:
+        return
+    Replay.objects.filter(id=replay.id).update(status=ReplayStatus.RUNNING)
+    try:
+        endpoint = replay_model.Endpoint(replay.provider, replay.base_url, unseal(replay.api_key) if replay.api_key
+                                         else "")
+    except Exception as exc:  # an unreadable key (rotated away): the replay says so, nothing is called
+        Replay.objects.filter(id=replay.id).update(status=ReplayStatus.FAILED, error=str(exc)[:500])
+        return
+    budget = _Budget(replay)
+    calls = list(ReplayCall.objects.filter(replay=replay, status=CallStatus.PENDING))
+    with ThreadPoolExecutor(CONCURRENT_CALLS) as pool:
+        list(pool.map(lambda call: _replay_one(replay, endpoint, budget, call), calls))
+    Replay.objects.filter(id=replay.id).update(status=ReplayStatus.DONE, spent_usd=budget.spent,
+                                               finished_at=timezone.now())
+
+
+def _estimate(model: str, provider: str, prompt: str, output_tokens: int) -> Decimal:
+    return price(model, provider, len(prompt) // CHARS_PER_TOKEN + 1, output_tokens) or Decimal(0)
+
+
+def _replay_one(replay: Replay, endpoint: replay_model.Endpoint, budget: _Budget, call: ReplayCall) -> None:
+    try:
+        _replay_and_judge(replay, endpoint, budget, call)
+    except Exception:  # one call's surprise must not stop the others; it is recorded as that call's error
+        log.exception("replay %s: call %s failed", replay.id, call.pk)
+        call.status, call.error = CallStatus.ERROR, "internal error"
+    call.save()
+    connection.close()  # the pool thread's own connection
+
+
+def _replay_and_judge(replay: Replay, endpoint: replay_model.Endpoint, budget: _Budget, call: ReplayCall) -> None:
+    prompt = "\n".join(m["content"] for m in call.messages)
+    estimate = _estimate(replay.model, replay.provider, prompt, replay_model.MAX_ANSWER_TOKENS)
+    if not budget.hold(estimate):
+        call.status, call.error = CallStatus.SKIPPED, "the replay's budget is spent"
+        return
+    reply = replay_model.complete(endpoint, replay.model, call.messages)
+    call.replay_cost_usd = price(replay.model, replay.provider, reply.input_tokens, reply.output_tokens)
+    budget.settle(estimate, call.replay_cost_usd or Decimal(0))
+    if reply.text is None:
+        call.status, call.error = CallStatus.ERROR, reply.error[:2000]
+        return
+    call.replayed_answer = reply.text
+    if replay_engine.same_answer(call.recorded_answer, reply.text):
+        call.status, call.exact, call.equivalent = CallStatus.DONE, True, True
+        return
+    call.exact = False
+    request = next((m["content"] for m in reversed(call.messages) if m["role"] == "user"), "")
+    judge_estimate = _estimate(replay.judge_model, replay.provider, request + call.recorded_answer + reply.text,
+                               replay_model.MAX_VERDICT_TOKENS)
+    if not budget.hold(judge_estimate):
+        call.status, call.error = CallStatus.SKIPPED, "the replay's budget is spent (before judging)"
+        return
+    verdict_call, equivalent, reasoning = replay_model.judge_equivalence(
+        endpoint, replay.judge_model, request, call.recorded_answer, reply.text)
+    call.judge_cost_usd = price(replay.judge_model, replay.provider, verdict_call.input_tokens,
+                                verdict_call.output_tokens)
+    budget.settle(judge_estimate, call.judge_cost_usd or Decimal(0))
+    if equivalent is None:
+        call.status, call.error = CallStatus.ERROR, f"judge: {verdict_call.error}"[:2000]
+        return
+    call.status, call.equivalent, call.reasoning = CallStatus.DONE, equivalent, reasoning
+
+
+def recent_llm_spans(organisation: Organisation, *, agent_id, model: str = "", limit: int = 50,
+                     scan: int = 2000) -> list[SpanRef]:
+    """The most recent replayable LLM calls of an agent (of one recorded model, when given), from its last
+    `scan` runs."""
+    found: list[SpanRef] = []
+    traces = Trace.objects.for_org(organisation).filter(agent_id=agent_id).order_by("-started_at").only("id", "spans")
+    for trace in traces[:scan].iterator(chunk_size=200):
+        for span in trace.spans:
+            if span.get("kind") == "llm" and (not model or span.get("model") == model) \
+                    and replay_engine.messages_of(span.get("input")) and replay_engine.answer_of(span.get("output")):
+                found.append(SpanRef(str(trace.id), span["span_id"]))
+                if len(found) >= limit:
+                    return found
+    return found
+
+
+# -- reads ----------------------------------------------------------------------------------------------------
+def replay_results(replay: Replay) -> dict[str, Any]:
+    """The share of calls equivalent (Wilson 95%), the costs and the savings per 1,000 calls, and the calls that
+    differed. One function: the API and the page read it."""
+    calls = list(ReplayCall.objects.for_org(replay.organisation_id).filter(replay=replay).select_related("trace"))
+    judged = [c for c in calls if c.status == CallStatus.DONE]
+    equivalent = sum(bool(c.equivalent) for c in judged)
+    low, high = reliability.wilson_interval(equivalent, len(judged))
+    priced = [c for c in judged if c.recorded_cost_usd is not None and c.replay_cost_usd is not None]
+    recorded = sum((c.recorded_cost_usd for c in priced), Decimal(0)) / len(priced) if priced else None
+    replayed = sum((c.replay_cost_usd for c in priced), Decimal(0)) / len(priced) if priced else None
+    return {
+        "calls": len(calls),
+        "judged": len(judged),
+        "equivalent": equivalent,
+        "exact_matches": sum(bool(c.exact) for c in judged),
+        "equivalent_share": equivalent / len(judged) if judged else None,
+        "wilson_low": low if judged else None,
+        "wilson_high": high if judged else None,
+        "errors": sum(c.status == CallStatus.ERROR for c in calls),
+        "skipped_for_budget": sum(c.status == CallStatus.SKIPPED for c in calls),
+        "pending": sum(c.status == CallStatus.PENDING for c in calls),
+        "recorded_cost_per_call_usd": recorded,
+        "replay_cost_per_call_usd": replayed,
+        "savings_per_1000_calls_usd": (recorded - replayed) * 1000 if priced else None,
+        "differing": [c for c in judged if not c.equivalent],
+        "failed_calls": [c for c in calls if c.status in (CallStatus.ERROR, CallStatus.SKIPPED)],
+    }
