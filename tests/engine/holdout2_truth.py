@@ -69,3 +69,8 @@ def truth(name: str) -> Truth:
     raised = scenario in ("auth_error", "context_length") and library in RAISE_MODEL_ERRORS
     carried = serialisation in MODEL_AND_USAGE and requests and not raised
     return Truth(framework, category, tools, requests_tokens(*requests) if carried else None)
+
+
+# What the serialised object cannot show, so no engine can: filled in after recording, each checked against the
+# recorded object (see docs/engine.md).
+NOT_IN_THE_OBJECT: dict[str, tuple[str, str]] = {}
