@@ -66,6 +66,10 @@ def truth(name: str) -> Truth:
     }[scenario]
     if serialisation == "openai_agents/run_result" and scenario == "multi_turn":
         requests = (2, 3)  # the second turn's RunResult: its raw_responses are that run's alone
+    if serialisation == "openai_agents/run_result" and scenario == "streamed":
+        # Corrected after recording (the first table expected the usage): the SDK streams Chat Completions
+        # without asking for usage, so its raw_responses carry 0 tokens.
+        requests = ()
     raised = scenario in ("auth_error", "context_length") and library in RAISE_MODEL_ERRORS
     carried = serialisation in MODEL_AND_USAGE and requests and not raised
     return Truth(framework, category, tools, requests_tokens(*requests) if carried else None)
@@ -73,4 +77,8 @@ def truth(name: str) -> Truth:
 
 # What the serialised object cannot show, so no engine can: filled in after recording, each checked against the
 # recorded object (see docs/engine.md).
-NOT_IN_THE_OBJECT: dict[str, tuple[str, str]] = {}
+NOT_IN_THE_OBJECT: dict[str, tuple[str, str]] = {
+    **{f"{lib}__context_length": ("tools", "the run raised and returned nothing: the call made before is not in it")
+       for lib in ("autogen", "crewai", "langchain", "langgraph", "llamaindex", "openai_agents", "pydantic_ai")},
+    "llamaindex__error_result": ("category", "AgentOutput keeps the calls asked for, not their results"),
+}
