@@ -441,12 +441,27 @@ def _detect_openai_agents(obj: Any) -> tuple[float, list[str]]:
     return (0.0 if not evidence else 0.6 + 0.13 * len(evidence)), evidence
 
 
+def _agents(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """The serialised agents of a RunResult (it keeps each Agent with its fields; RunState.to_json() only names it)."""
+    return _dicts([obj.get("last_agent"), obj.get("_last_agent"), *(i.get("agent") for i in _dicts(obj.get("new_items")))])
+
+
 def _agents_model(obj: dict[str, Any]) -> Any:
-    """The agent's model: RunResult keeps the Agent (serialised with its fields); RunState.to_json() does not."""
-    for agent in (obj.get("last_agent"), obj.get("_last_agent"), *(i.get("agent") for i in _dicts(obj.get("new_items")))):
-        if isinstance(agent, dict) and isinstance(agent.get("model"), str):
-            return agent["model"]
-    return None
+    return next((a["model"] for a in _agents(obj) if isinstance(a.get("model"), str)), None)
+
+
+def _required_parameters(obj: dict[str, Any]) -> dict[str, set[str]]:
+    """Each tool's required parameters, from the JSON schemas the serialised agents carry."""
+    return {str(t.get("name")): set(_get(t, "params_json_schema", "required") or ())
+            for agent in _agents(obj) for t in _dicts(agent.get("tools"))}
+
+
+def _mark_missing_arguments(spans: list[Span], required: dict[str, set[str]]) -> None:
+    """A call that left out a parameter its tool's schema requires had invalid arguments, whatever the tool
+    answered (the Agents SDK answers every failure with the same text)."""
+    for span in spans:
+        if span.kind == "tool" and isinstance(span.input, dict) and required.get(span.name, set()) - set(span.input):
+            span.attributes["arguments_invalid"] = True
 
 
 def _extract_openai_agents(obj: dict[str, Any]) -> list[Span]:
@@ -471,6 +486,7 @@ def _extract_openai_agents(obj: dict[str, Any]) -> list[Span]:
                 span.kind = "agent"
         elif kind == "tool_call_output_item":
             b.result(raw.get("call_id"), item.get("output", raw.get("output")))
+    _mark_missing_arguments(b.spans, _required_parameters(obj))
     return b.spans
 
 
