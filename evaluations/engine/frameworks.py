@@ -181,11 +181,11 @@ def _lc_kwargs(obj: Any) -> Any:
 
 
 def _detect_langchain(obj: Any) -> tuple[float, list[str]]:
-    if isinstance(obj, list) and not _lg_updates(obj):
+    if isinstance(obj, list):
+        if _lg_updates(obj):
+            return 0.0, []  # LangGraph's update stream
         confidence, evidence = _detect_lc_messages(obj)
         return confidence, ["a list of LangChain messages", *evidence] if confidence else []
-    if isinstance(obj, list):
-        return 0.0, []
     steps = obj.get("intermediate_steps") if isinstance(obj, dict) else None
     if not isinstance(steps, list):
         return 0.0, []
