@@ -40,14 +40,36 @@ _ERROR_TEXT = re.compile(
 )
 
 
+_FAILED_STATUS = frozenset({"error", "failed", "failure"})
+_RESULT_WRAPPERS = frozenset({"result", "output"})  # ADK wraps a tool's return value as {"result": ...}
+
+
 def _error_from_text(text: Any) -> ErrorInfo | None:
-    """Tool results that are error reports (frameworks that catch tool exceptions return them as text)."""
+    """Tool results that are error reports: error text (frameworks that catch tool exceptions return them as
+    text), or an error object the tool returned instead of raising ({"status": "error"}, {"error": ...},
+    {"ok": false}), as data or as its JSON."""
+    data, _ = _args(text)
+    if isinstance(data, dict):
+        return _error_in_data(data)
     if not isinstance(text, str):
         return None
     match = _ERROR_TEXT.match(text)
     if not match:
         return None
     return ErrorInfo(type=match.group("type") or "ToolError", message=text[:2000])
+
+
+def _error_in_data(data: dict[str, Any]) -> ErrorInfo | None:
+    if len(data) == 1 and set(data) <= _RESULT_WRAPPERS:
+        return _error_from_text(next(iter(data.values())))
+    error = data.get("error")
+    failed = (str(data.get("status", "")).lower() in _FAILED_STATUS or data.get("ok") is False
+              or data.get("success") is False)
+    if not (failed or error):
+        return None
+    detail = error if isinstance(error, dict) else {"message": error} if isinstance(error, str) else {}
+    message = detail.get("message") or data.get("message") or json.dumps(data, default=str)
+    return ErrorInfo(type=str(detail.get("type") or "ToolError"), message=str(message)[:2000])
 
 
 def _args(raw: Any) -> tuple[Any, bool]:
@@ -126,9 +148,20 @@ class _Builder:
             span = self.tool(name or "tool", None)
         span.output = output
         span.error = _tool_error(output, is_error)
+        if _is_handoff(span):
+            span.kind = "agent"
 
     def _id(self) -> str:
         return f"{self.prefix}-{len(self.spans)}"
+
+
+def _is_handoff(span: Span) -> bool:
+    """A handoff to another agent made as a function call: the OpenAI Agents SDK's transfer_to_<agent>, answered
+    {"assistant": <agent>}, and Google ADK's transfer_to_agent(agent_name=...)."""
+    answer, _ = _args(span.output)
+    if span.name.startswith("transfer_to_") and isinstance(answer, dict) and set(answer) == {"assistant"}:
+        return True
+    return span.name == "transfer_to_agent" and isinstance(span.input, dict) and set(span.input) == {"agent_name"}
 
 
 def _tool_error(output: Any, is_error: bool) -> ErrorInfo | None:
@@ -149,6 +182,8 @@ def _lc_kwargs(obj: Any) -> Any:
 
 def _detect_langchain(obj: Any) -> tuple[float, list[str]]:
     if isinstance(obj, list):
+        if _lg_updates(obj):
+            return 0.0, []  # LangGraph's update stream
         confidence, evidence = _detect_lc_messages(obj)
         return confidence, ["a list of LangChain messages", *evidence] if confidence else []
     steps = obj.get("intermediate_steps") if isinstance(obj, dict) else None
@@ -203,20 +238,39 @@ def _extract_langchain(obj: Any) -> list[Span]:
 
 # --- LangGraph state (LangChain message dicts) -----------------------------------------------------------
 
-_LC_MESSAGE_TYPES = {"human", "ai", "tool", "system", "AIMessageChunk", "function"}
+_LC_MESSAGE_TYPES = {"human", "ai", "tool", "system", "function", "AIMessageChunk", "ToolMessageChunk",
+                     "HumanMessageChunk", "SystemMessageChunk"}
+
+
+# A streamed reply is the sum of its chunks, typed by class name
+_LC_CHUNK_TYPES = {"AIMessageChunk": "ai", "ToolMessageChunk": "tool", "HumanMessageChunk": "human",
+                   "SystemMessageChunk": "system"}
 
 
 def _lc_message(m: dict[str, Any]) -> dict[str, Any]:
-    """A LangChain message dict: dumpd's {"lc": 1, "kwargs": ...} and messages_to_dict's {"type", "data"} unwrapped."""
+    """A LangChain message dict: dumpd's {"lc": 1, "kwargs": ...} and messages_to_dict's {"type", "data"} unwrapped,
+    chunks typed as the message they add up to."""
     m = _lc_kwargs(m)
     if isinstance(m.get("data"), dict) and m.get("type") in _LC_MESSAGE_TYPES and set(m) <= {"type", "data"}:
-        return {**m["data"], "type": m["data"].get("type", m["type"])}
+        m = {**m["data"], "type": m["data"].get("type", m["type"])}
+    if m.get("type") in _LC_CHUNK_TYPES:
+        m = {**m, "type": _LC_CHUNK_TYPES[m["type"]]}
     return m
 
 
 def _lc_messages(obj: Any) -> list[dict[str, Any]]:
-    messages = obj.get("messages") if isinstance(obj, dict) else obj
+    messages = obj.get("messages") if isinstance(obj, dict) else _lg_updates(obj) or obj
     return [_lc_message(m) for m in _dicts(messages)]
+
+
+def _lg_updates(obj: Any) -> list[Any]:
+    """The messages of LangGraph's `stream(stream_mode="updates")` chunks, {node: {"messages": [...]}} each, in order."""
+    chunks = _dicts(obj)
+    if not chunks or len(chunks) < len(obj) or not all(
+            len(c) == 1 and isinstance(u := next(iter(c.values())), dict) and isinstance(u.get("messages"), list)
+            for c in chunks):
+        return []
+    return [m for c in chunks for m in next(iter(c.values()))["messages"]]
 
 
 def _detect_lc_messages(obj: Any) -> tuple[float, list[str]]:
@@ -236,10 +290,11 @@ def _detect_lc_messages(obj: Any) -> tuple[float, list[str]]:
 
 def _detect_langgraph(obj: Any) -> tuple[float, list[str]]:
     """A graph's state: {"messages": [LangChain messages], ...} (a bare list is LangChain's own loop)."""
-    if not isinstance(obj, dict):
+    if not isinstance(obj, dict) and not _lg_updates(obj):
         return 0.0, []
     confidence, evidence = _detect_lc_messages(obj)
-    return confidence, ["state dict with messages", *evidence] if confidence else []
+    shape = "state dict with messages" if isinstance(obj, dict) else "stream_mode='updates' chunks {node: {messages}}"
+    return confidence, [shape, *evidence] if confidence else []
 
 
 def _extract_langgraph(obj: Any) -> list[Span]:
@@ -386,12 +441,27 @@ def _detect_openai_agents(obj: Any) -> tuple[float, list[str]]:
     return (0.0 if not evidence else 0.6 + 0.13 * len(evidence)), evidence
 
 
+def _agents(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    """The serialised agents of a RunResult (it keeps each Agent with its fields; RunState.to_json() only names it)."""
+    return _dicts([obj.get("last_agent"), obj.get("_last_agent"), *(i.get("agent") for i in _dicts(obj.get("new_items")))])
+
+
 def _agents_model(obj: dict[str, Any]) -> Any:
-    """The agent's model: RunResult keeps the Agent (serialised with its fields); RunState.to_json() does not."""
-    for agent in (obj.get("last_agent"), obj.get("_last_agent"), *(i.get("agent") for i in _dicts(obj.get("new_items")))):
-        if isinstance(agent, dict) and isinstance(agent.get("model"), str):
-            return agent["model"]
-    return None
+    return next((a["model"] for a in _agents(obj) if isinstance(a.get("model"), str)), None)
+
+
+def _required_parameters(obj: dict[str, Any]) -> dict[str, set[str]]:
+    """Each tool's required parameters, from the JSON schemas the serialised agents carry."""
+    return {str(t.get("name")): set(_get(t, "params_json_schema", "required") or ())
+            for agent in _agents(obj) for t in _dicts(agent.get("tools"))}
+
+
+def _mark_missing_arguments(spans: list[Span], required: dict[str, set[str]]) -> None:
+    """A call that left out a parameter its tool's schema requires had invalid arguments, whatever the tool
+    answered (the Agents SDK answers every failure with the same text)."""
+    for span in spans:
+        if span.kind == "tool" and isinstance(span.input, dict) and required.get(span.name, set()) - set(span.input):
+            span.attributes["arguments_invalid"] = True
 
 
 def _extract_openai_agents(obj: dict[str, Any]) -> list[Span]:
@@ -403,6 +473,9 @@ def _extract_openai_agents(obj: dict[str, Any]) -> list[Span]:
         details = details[0] if isinstance(details, list) and details else details
         b.llm(model=response.get("model") or model, provider="openai",
               usage=_usage(usage.get("input_tokens"), usage.get("output_tokens"), _get(details, "cached_tokens")))
+    # a run continuing a conversation starts from its history: the earlier turns' items
+    history = next((v for k in ("input", "original_input", "_original_input") if isinstance(v := obj.get(k), list)), [])
+    _responses_items(b, _dicts(history))
     for item in _dicts(obj.get("new_items") or obj.get("generated_items")):
         raw = item.get("raw_item") or {}
         kind = item.get("type")
@@ -413,6 +486,7 @@ def _extract_openai_agents(obj: dict[str, Any]) -> list[Span]:
                 span.kind = "agent"
         elif kind == "tool_call_output_item":
             b.result(raw.get("call_id"), item.get("output", raw.get("output")))
+    _mark_missing_arguments(b.spans, _required_parameters(obj))
     return b.spans
 
 
@@ -708,6 +782,8 @@ def _extract_smolagents(obj: Any) -> list[Span]:
             span = b.tool(fn.get("name"), fn.get("arguments"), call_id=call.get("id"), output=step.get("observations"))
             if fn.get("name") == _SMOL_FINAL:
                 span.attributes["pseudo_tool"] = True
+            else:  # a tool that returned an error object instead of raising
+                span.error = _error_from_text(span.output)
         if isinstance(duration, int | float):
             llm.duration_ms = float(duration) * 1000
         if isinstance(error, dict):

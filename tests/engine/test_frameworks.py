@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from evaluations.engine import to_trace
 from evaluations.engine.frameworks import FRAMEWORK_NAMES, detect
 
 from .conftest import all_recorded, recorded, recorded_output
+from .holdout_figures import FIXTURES
+
+HOLDOUT2 = FIXTURES / "holdout2"
 
 
 def trace_of(name: str):
@@ -100,3 +105,39 @@ def test_framework_detected_from_metadata_raw_when_output_is_text():
 def test_plain_output_stays_without_framework():
     trace = to_trace({"agent_id": "bot", "input": "hi", "output": "hello"})
     assert trace.framework is None and trace.spans == []
+
+
+def _chat_run(tool: str, arguments: str, result: str) -> list[dict]:
+    """A hand loop's messages: one call of `tool`, its result, then an answer."""
+    return [{"role": "user", "content": "q"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [{"id": "c1", "type": "function", "function": {"name": tool, "arguments": arguments}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": result},
+            {"role": "assistant", "content": "done"}]
+
+
+@pytest.mark.parametrize(("result", "failed"), [
+    ('{"status": "error", "message": "seat taken"}', True),
+    ('{"ok": false, "error": {"type": "Conflict", "message": "seat taken"}}', True),
+    ('{"success": false}', True),
+    ('{"status": "delivered", "error": null}', False),
+    ('{"order_id": "7", "errors": []}', False),
+])
+def test_an_error_object_returned_as_the_tools_result_is_a_failed_call(result, failed):
+    [tool] = [s for s in to_trace({"agent_id": "a", "input": "q", "output": _chat_run("book", "{}", result)}).spans
+              if s.kind == "tool"]
+    assert (tool.error is not None) is failed
+
+
+def test_a_team_tool_named_transfer_to_is_not_a_handoff():
+    trace = to_trace({"agent_id": "a", "input": "q",
+                      "output": _chat_run("transfer_to_account", '{"iban": "NO93"}', '{"status": "sent"}')})
+    assert [s.kind for s in trace.spans if s.name == "transfer_to_account"] == ["tool"]
+
+
+def test_handoffs_are_agent_spans_not_tools():
+    for name in ("openai_agents__handoff__input_list", "google_adk__handoff"):
+        record = json.loads((HOLDOUT2 / f"{name}.json").read_text())
+        spans = to_trace({"agent_id": "a", "input": "q", "output": record["output"]}).spans
+        assert {s.name for s in spans if s.kind == "tool"} == {"book_seat"}
+        assert any(s.name.startswith("transfer_to_") and s.kind == "agent" for s in spans)

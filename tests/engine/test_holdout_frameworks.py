@@ -4,24 +4,17 @@ run must give what really happened (holdout_truth.py), except what its object ca
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
-from evaluations.engine import evaluate, to_trace
-
+from . import holdout_figures
 from .holdout_truth import NOT_IN_THE_OBJECT, truth
 
-HOLDOUT = Path(__file__).resolve().parent.parent / "fixtures" / "frameworks" / "holdout"
+HOLDOUT = holdout_figures.FIXTURES / "holdout"
 NAMES = sorted(p.stem for p in HOLDOUT.glob("*.json"))
 
 
 def analyse(name: str):
-    record = json.loads((HOLDOUT / f"{name}.json").read_text())
-    trace = {"agent_id": record["library"], "input": record["input"]}
-    trace |= {k: record[k] for k in ("output", "error") if record[k] is not None}
-    return evaluate(to_trace(trace))
+    return holdout_figures.analyse(HOLDOUT, name)
 
 
 @pytest.mark.parametrize("name", NAMES)
