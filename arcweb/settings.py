@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "arcweb",
     "traces",
     "evaluations",
+    "judges",
     "reports",
     "experiments",
 ]
