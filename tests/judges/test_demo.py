@@ -1,0 +1,32 @@
+"""`make run` explains how to connect a judge, and with ARC_DEMO_JUDGE_URL set configures one (twice is once)."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from judges.models import Judge, ModelConnection
+from tests.conftest import make_tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def demo_judge() -> str:
+    out = StringIO()
+    call_command("demo_judge", stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_explains_then_connects_a_judge(openai_server, monkeypatch):
+    make_tenant("demo")
+    monkeypatch.delenv("ARC_DEMO_JUDGE_URL", raising=False)
+    assert "ARC_DEMO_JUDGE_URL=http://localhost:11434/v1" in demo_judge() and not Judge.objects.exists()
+    monkeypatch.setenv("ARC_DEMO_JUDGE_URL", openai_server.url)
+    monkeypatch.setenv("ARC_DEMO_JUDGE_MODEL", "gpt-4o-mini")
+    assert "Task completion (demo)" in demo_judge()
+    demo_judge()
+    judge = Judge.objects.get()
+    assert (judge.mode, judge.daily_budget_usd, judge.connection.default_model) == ("uncertain", 1, "gpt-4o-mini")
+    assert ModelConnection.objects.count() == 1
