@@ -342,3 +342,23 @@ def test_the_pages_show_connections_judges_calibration_and_a_runs_scores(acme, a
     assert "completion judge" in scores and "pass" in scores and "scripted" in scores
     viewer = logged_in(acme.viewer)
     assert viewer.post("/o/acme/settings/model-connections/new/", {"name": "x"}).status_code == 403
+
+
+def test_scores_show_on_the_agent_page_in_reports_and_filter_the_explorer(acme, acme_api, openai_server):
+    from reports.services import create_report
+    from traces.models import Agent
+
+    make_judge(acme_api, connect(acme_api, openai_server))
+    right, wrong = send(acme_api, run("e1"), run("e2", wrong=True))
+    assert wait_until(settled([right, wrong]))
+    agent = Agent.objects.get(name="support-bot")
+    report = create_report(organisation=acme.organisation, agents=[agent], window="7d")
+    (scores,) = [a["scores"] for a in report.snapshot["agents"]]
+    assert [(s["name"], s["runs"], s["pass_share"], s["mean_value"]) for s in scores] == \
+        [("completion judge", 2, 0.5, 0.5)]
+    owner = logged_in(acme.owner)
+    page = owner.get(f"/o/acme/agents/{agent.id}/").content.decode()
+    assert "completion judge" in page and "50%" in page
+    failed = owner.get("/o/acme/traces/?score=completion+judge&score_result=fail").content.decode()
+    assert wrong in failed and right not in failed
+    assert right in owner.get("/o/acme/traces/?score_result=pass").content.decode()
