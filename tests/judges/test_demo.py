@@ -30,3 +30,22 @@ def test_the_demo_explains_then_connects_a_judge(openai_server, monkeypatch):
     judge = Judge.objects.get()
     assert (judge.mode, judge.daily_budget_usd, judge.connection.default_model) == ("uncertain", 1, "gpt-4o-mini")
     assert ModelConnection.objects.count() == 1
+
+
+def test_rotate_secrets_re_encrypts_connection_keys(settings):
+    from cryptography.fernet import Fernet
+
+    from arcweb.encryption import sealed_fields, unseal
+    from judges.services import save_connection
+
+    tenant = make_tenant("rot")
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.ARC_ENCRYPTION_KEYS = [old]
+    settings.ARC_MODEL_ENDPOINTS_ALLOW_PRIVATE = True
+    connection = save_connection(organisation=tenant.organisation, name="c", provider="openai",
+                                 base_url="http://127.0.0.1:9/v1", api_key="sk-rotate-12345678", default_model="m")
+    assert (ModelConnection, "api_key") in sealed_fields()
+    settings.ARC_ENCRYPTION_KEYS = [new, old]
+    call_command("rotate_secrets", stdout=StringIO())
+    settings.ARC_ENCRYPTION_KEYS = [new]
+    assert unseal(ModelConnection.objects.get(pk=connection.pk).api_key) == "sk-rotate-12345678"
