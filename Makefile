@@ -28,7 +28,6 @@ run: install
 	@echo "Setting up the database and the demo organisation…"
 	@$(PY) manage.py migrate --noinput -v0
 	@ready="$$(LOG_LEVEL=WARNING $(PY) manage.py seed_demo --url http://$(HOST):$(PORT))" || exit 1; \
-	judge="$$(LOG_LEVEL=WARNING $(PY) manage.py demo_judge)"; ready="$$ready$$(printf '\n%s' "$$judge")"; \
 	( for _ in $$(seq 1 120); do \
 	    $(PY) -c "import socket; socket.create_connection(('$(HOST)', $(PORT)), 1)" 2>/dev/null \
 	      && { printf '%s\n\n' "$$ready"; exit 0; }; sleep 0.5; done ) & \

@@ -49,3 +49,11 @@ def test_rotate_secrets_re_encrypts_connection_keys(settings):
     call_command("rotate_secrets", stdout=StringIO())
     settings.ARC_ENCRYPTION_KEYS = [new]
     assert unseal(ModelConnection.objects.get(pk=connection.pk).api_key) == "sk-rotate-12345678"
+
+
+def test_make_runs_block_says_how_to_connect_a_judge_before_it_ends(monkeypatch):
+    monkeypatch.delenv("ARC_DEMO_JUDGE_URL", raising=False)
+    out = StringIO()
+    call_command("seed_demo", traces=3, url="http://127.0.0.1:8000", stdout=out)
+    block = out.getvalue()
+    assert block.index("Judges:") < block.index("Stop with Ctrl-C.") and "Settings → Model connections" in block
