@@ -25,6 +25,7 @@ from arcweb import formatting
 from arcweb.models import Organisation
 from arcweb.windows import Window, WindowsOverlap, hour_of
 from traces.models import Agent
+from traces.verdicts import verdict_q
 
 from .engine import compare, reliability
 from .engine.reliability import LATENCY_EDGES_MS, WindowCounts
@@ -157,14 +158,13 @@ def _sums(organisation: Organisation, agent_ids: Sequence[Any], window: Window) 
 
 def pass_k_tasks(organisation: Organisation, agent: Any, window: Window) -> list[tuple[int, int]]:
     """(runs, successes) per task (input fingerprint) among the window's latest PASS_K_SAMPLE evaluated runs
-    of the agent; a team label wins over the engine's verdict."""
+    of the agent, by the run's verdict (label, deciding judge, rules)."""
     latest = (Evaluation.objects.for_org(organisation)
               .filter(agent=agent, status=EvaluationStatus.DONE, started_at__gte=hour_of(window.start),
                       started_at__lt=window.end)
               .exclude(input_fingerprint="").order_by("-started_at").values("pk")[:PASS_K_SAMPLE])
-    passed = Q(label_success=True) | Q(label_success__isnull=True, success=True)
     groups = (Evaluation.objects.filter(pk__in=latest).values("input_fingerprint")
-              .annotate(n=Count("pk"), s=Count("pk", filter=passed)).values_list("n", "s"))
+              .annotate(n=Count("pk"), s=Count("pk", filter=verdict_q())).values_list("n", "s"))
     return list(groups)
 
 

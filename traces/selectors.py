@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from arcweb.models import Organisation
 
 from .models import Trace
+from .verdicts import verdict_q
 
 
 def traces_with_evaluation() -> QuerySet[Trace]:
@@ -74,6 +75,7 @@ def has_tag(tag: str) -> Q | Contains:
 
 EXPLORER_PAGE = 50
 OUTCOMES = ("success", "failure", "pending")
+SCORE_RESULTS = ("pass", "fail")
 # The trigram indexes on input and output (migration 0002) serve substrings of three characters or more;
 # a shorter one would scan every run of the organisation.
 SEARCH_MIN_CHARS = 3
@@ -128,6 +130,9 @@ class ExplorerFilters:
     until: datetime | None = None
     text: str = ""
     tag: str = ""
+    # Runs with a score of this name (a judge's or a client's), and with `score_result` one that passed or failed.
+    score: str = ""
+    score_result: str = ""
     # Runs sharing the session / user of the run with this id: ids go in URLs, never the client's values.
     session_of: str = ""
     user_of: str = ""
@@ -149,7 +154,8 @@ class ExplorerFilters:
                    framework=(params.get("framework") or "")[:64], grade=(params.get("grade") or "")[:3],
                    category=(params.get("category") or "")[:40], compliance=params.get("compliance") == "1",
                    since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200],
-                   tag=(params.get("tag") or "").strip()[:200],
+                   tag=(params.get("tag") or "").strip()[:200], score=(params.get("score") or "").strip()[:120],
+                   score_result=result if (result := params.get("score_result", "")) in SCORE_RESULTS else "",
                    session_of=uuid_text(params.get("session_of")), user_of=uuid_text(params.get("user_of")),
                    sort=sort if (sort := params.get("sort", "")).lstrip("-") in SORTS else DEFAULT_SORT)
 
@@ -173,7 +179,8 @@ class ExplorerFilters:
     @property
     def active(self) -> bool:
         return any((self.agent, self.outcome, self.framework, self.grade, self.category, self.compliance,
-                    self.since, self.until, self.search, self.tag, self.session_of, self.user_of))
+                    self.since, self.until, self.search, self.tag, self.score, self.score_result, self.session_of,
+                    self.user_of))
 
 
 def uuid_text(raw: Any) -> str:
@@ -235,10 +242,8 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
     if filters.outcome == "pending":
         queryset = queryset.filter(evaluation__status="pending")
     elif filters.outcome:
-        # The verdict: a human label wins over the engine's.
-        want = filters.outcome == "success"
         queryset = queryset.filter(evaluation__status="done").filter(
-            Q(evaluation__label_success=want) | Q(evaluation__label_success__isnull=True, evaluation__success=want))
+            verdict_q(filters.outcome == "success", via="evaluation__"))
     if filters.grade:
         queryset = queryset.filter(evaluation__grade=filters.grade)
     if filters.category:
@@ -255,6 +260,8 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
             Q(_in__icontains=filters.search) | Q(_out__icontains=filters.search))
     if filters.tag:
         queryset = queryset.filter(has_tag(filters.tag))
+    if filters.score or filters.score_result:
+        queryset = queryset.filter(id__in=scored(organisation, filters.score, filters.score_result))
     for field, run_id in (("session_id", filters.session_of), ("user_id", filters.user_of)):
         if run_id:
             # `<> ''` lets PostgreSQL use the partial index; an unknown run (or another organisation's) matches none.
@@ -277,6 +284,17 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
     return rows[:limit], following
 
 
+def scored(organisation: Organisation, name: str, result: str) -> QuerySet:
+    """Ids of runs with a finished score of that name (any name when empty) that passed or failed (either when
+    empty). Scores are the judges app's rows, reached through their relation to the run."""
+    wanted = Q(scores__status="done")
+    if name:
+        wanted &= Q(scores__name=name)
+    if result:
+        wanted &= Q(scores__passed=result == "pass")
+    return Trace.objects.for_org(organisation).filter(wanted).values("id")
+
+
 GROUP_FIELDS = {"sessions": "session_id", "users": "user_id"}
 GROUPS_PAGE = 50
 GROUPS_MAX_PAGES = 20
@@ -285,17 +303,15 @@ GROUPS_MAX_PAGES = 20
 def run_groups(organisation: Organisation, field: str, *, since: datetime, page: int = 0) -> tuple[list[dict], bool]:
     """One page of sessions (or users) active since `since`, latest activity first, and whether more follow.
 
-    Each row: the value (client text, shown as text), runs, successes and failures (a team label wins over
-    the engine's verdict), cost, first and last run, and the id of one run to link to (never the value).
+    Each row: the value (client text, shown as text), runs, successes and failures (by the verdict:
+    label, deciding judge, then rules), cost, first and last run, and the id of one run to link to (never the value).
     The page's values are picked from the runs alone; only their runs are then joined with evaluations.
     """
     in_window = Trace.objects.for_org(organisation).exclude(**{field: ""}).filter(started_at__gte=since)
     picked = [row[field] for row in in_window.values(field).annotate(last=Max("started_at"))
               .order_by("-last", field)[page * GROUPS_PAGE:(page + 1) * GROUPS_PAGE + 1]]
-    verdict = Q(evaluation__label_success=True) | Q(evaluation__label_success__isnull=True,
-                                                       evaluation__success=True)
-    failed = Q(evaluation__label_success=False) | Q(evaluation__label_success__isnull=True,
-                                                     evaluation__success=False)
+    verdict = verdict_q(True, via="evaluation__")
+    failed = verdict_q(False, via="evaluation__")
     figures = {
         row.pop(field): row for row in in_window.filter(**{f"{field}__in": picked[:GROUPS_PAGE]}).values(field)
         .annotate(runs=Count("id"), successes=Count("id", filter=verdict), failures=Count("id", filter=failed),
