@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, Q, Sum
+from django.db.models import BigIntegerField, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, TruncDay
+from django.db.models.functions import Cast, Coalesce, TruncDay
 
 from arcweb import formatting
 from arcweb.models import Organisation
@@ -155,26 +155,36 @@ def _sums(organisation: Organisation, agent_ids: Sequence[Any], window: Window) 
     return found
 
 
-def pass_k_tasks(organisation: Organisation, agent: Any, window: Window) -> list[tuple[int, int]]:
-    """(runs, successes) per task (input fingerprint) among the window's latest PASS_K_SAMPLE evaluated runs
-    of the agent; a team label wins over the engine's verdict."""
-    latest = (Evaluation.objects.for_org(organisation)
-              .filter(agent=agent, status=EvaluationStatus.DONE, started_at__gte=hour_of(window.start),
-                      started_at__lt=window.end)
-              .exclude(input_fingerprint="").order_by("-started_at").values("pk")[:PASS_K_SAMPLE])
-    passed = Q(label_success=True) | Q(label_success__isnull=True, success=True)
-    groups = (Evaluation.objects.filter(pk__in=latest).values("input_fingerprint")
-              .annotate(n=Count("pk"), s=Count("pk", filter=passed)).values_list("n", "s"))
-    return list(groups)
+def verdict() -> Coalesce:
+    """A run's outcome as the database reads it: a team label wins over the engine's rules."""
+    return Coalesce("label_success", "success")
+
+
+def pass_k_tasks(organisation: Organisation, agent_ids: Sequence[Any], window: Window) -> dict[Any, list[tuple[int, int]]]:
+    """Per agent, (runs, successes) per task (input fingerprint) among the window's latest PASS_K_SAMPLE evaluated
+    runs of the agent. One query for all agents: each agent's sample is a read of the `eval_pass_k_sample` index
+    alone (a union of one limited scan per agent), counted here."""
+    samples = [Evaluation.objects.for_org(organisation)
+               .filter(agent_id=agent_id, status=EvaluationStatus.DONE, started_at__gte=hour_of(window.start),
+                       started_at__lt=window.end)
+               .exclude(input_fingerprint="").order_by("-started_at")
+               .values_list("agent_id", "input_fingerprint", verdict())[:PASS_K_SAMPLE] for agent_id in agent_ids]
+    if not samples:
+        return {}
+    counts: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for agent_id, task, passed in samples[0].union(*samples[1:], all=True):
+        tally = counts[agent_id][task]
+        tally[0] += 1
+        tally[1] += bool(passed)
+    return {agent_id: [(n, s) for n, s in tasks.values()] for agent_id, tasks in counts.items()}
 
 
 def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT_FRACTIONS)
 
 
-def _figures(organisation: Organisation, agent: Agent, window: Window, sums: _Sums) -> AgentFigures:
+def _figures(agent: Agent, window: Window, sums: _Sums, tasks: list[tuple[int, int]]) -> AgentFigures:
     current = sums.current
-    tasks = pass_k_tasks(organisation, agent, window) if current.runs else []
     engine = reliability.rollup(current, sums.previous, tasks)
     priced = current.priced_runs
     return AgentFigures(
@@ -192,7 +202,8 @@ def agent_figures(organisation: Organisation, agents: Iterable[Agent], window: W
     """The figures of each agent over the window, in the order given."""
     agents = list(agents)
     sums = _sums(organisation, [a.id for a in agents], window)
-    return [_figures(organisation, agent, window, sums.get(agent.id) or _Sums()) for agent in agents]
+    tasks = pass_k_tasks(organisation, [a.id for a in agents if a.id in sums and sums[a.id].current.runs], window)
+    return [_figures(agent, window, sums.get(agent.id) or _Sums(), tasks.get(agent.id, [])) for agent in agents]
 
 
 def figures_of(organisation: Organisation, agent: Agent, window: Window) -> AgentFigures:

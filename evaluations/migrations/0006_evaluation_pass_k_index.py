@@ -1,0 +1,32 @@
+"""pass^k's sample: (organisation, agent, -started_at) over evaluated runs with an input fingerprint, carrying the
+fingerprint and both verdicts (INCLUDE, PostgreSQL), so the latest runs of every agent are read from the index
+alone. Built CONCURRENTLY on PostgreSQL so adding it to a large table does not hold up the worker."""
+
+from django.db import migrations, models
+
+INDEX = models.Index(fields=["organisation", "agent", "-started_at"], name="eval_pass_k_sample",
+                     include=["input_fingerprint", "success", "label_success"],
+                     condition=models.Q(status="done") & ~models.Q(input_fingerprint=""))
+
+
+def add_index(apps, schema_editor):
+    concurrently = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+    schema_editor.add_index(apps.get_model("evaluations", "Evaluation"), INDEX, **concurrently)
+
+
+def remove_index(apps, schema_editor):
+    concurrently = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+    schema_editor.remove_index(apps.get_model("evaluations", "Evaluation"), INDEX, **concurrently)
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [("evaluations", "0005_evaluation_sort_indexes")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AddIndex(model_name="evaluation", index=INDEX)],
+            database_operations=[migrations.RunPython(add_index, remove_index)],
+        ),
+    ]
