@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, Q, Sum
+from django.db import connection
+from django.db.models import BigIntegerField, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, TruncDay
 
@@ -162,21 +163,28 @@ def verdict() -> Coalesce:
 
 def pass_k_tasks(organisation: Organisation, agent_ids: Sequence[Any], window: Window) -> dict[Any, list[tuple[int, int]]]:
     """Per agent, (runs, successes) per task (input fingerprint) among the window's latest PASS_K_SAMPLE evaluated
-    runs of the agent. One query for all agents: each agent's sample is a read of the `eval_pass_k_sample` index
-    alone (a union of one limited scan per agent), counted here."""
-    samples = [Evaluation.objects.for_org(organisation)
-               .filter(agent_id=agent_id, status=EvaluationStatus.DONE, started_at__gte=hour_of(window.start),
-                       started_at__lt=window.end)
-               .exclude(input_fingerprint="").order_by("-started_at")
-               .values_list("agent_id", "input_fingerprint", verdict())[:PASS_K_SAMPLE] for agent_id in agent_ids]
+    runs of the agent — for all the agents in one query, each sample read from the `eval_pass_k_sample` index alone."""
+    samples = [(Evaluation.objects.for_org(organisation)
+                .filter(agent_id=agent_id, status=EvaluationStatus.DONE, started_at__gte=hour_of(window.start),
+                        started_at__lt=window.end)
+                .exclude(input_fingerprint="").order_by("-started_at")
+                .values("input_fingerprint", sample=Value(i), passed=verdict())[:PASS_K_SAMPLE]).query.sql_with_params()
+               for i, agent_id in enumerate(agent_ids)]
     if not samples:
         return {}
-    counts: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for agent_id, task, passed in samples[0].union(*samples[1:], all=True):
-        tally = counts[agent_id][task]
-        tally[0] += 1
-        tally[1] += bool(passed)
-    return {agent_id: [(n, s) for n, s in tasks.values()] for agent_id, tasks in counts.items()}
+    # The ORM can neither count the rows of limited queries put together nor (on SQLite) put them in one UNION, so
+    # the samples selected above are joined and counted here, in the database: per agent, how many tasks had each
+    # (runs, successes) — a few dozen rows, however many runs and tasks. Only the ORM's SQL goes into the strings.
+    runs = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS part" for sql, _ in samples)  # noqa: S608
+    counted = f"""SELECT sample, n, s, COUNT(*) FROM (
+        SELECT sample, COUNT(*) AS n, SUM(CASE WHEN passed THEN 1 ELSE 0 END) AS s FROM ({runs}) AS runs
+        GROUP BY sample, input_fingerprint) AS tasks GROUP BY sample, n, s"""  # noqa: S608
+    found: dict[Any, list[tuple[int, int]]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(counted, [value for _, params in samples for value in params])
+        for sample, n, successes, tasks in cursor.fetchall():
+            found[agent_ids[sample]] += [(n, successes)] * tasks
+    return found
 
 
 def _money(value: Decimal) -> Decimal:
