@@ -161,7 +161,8 @@ def verdict() -> Coalesce:
     return Coalesce("label_success", "success")
 
 
-def pass_k_tasks(organisation: Organisation, agent_ids: Sequence[Any], window: Window) -> dict[Any, list[tuple[int, int]]]:
+def pass_k_tasks(organisation: Organisation, agent_ids: Sequence[Any],
+                 window: Window) -> dict[Any, list[tuple[int, int]]]:
     """Per agent, (runs, successes) per task (input fingerprint) among the window's latest PASS_K_SAMPLE evaluated
     runs of the agent — for all the agents in one query, each sample read from the `eval_pass_k_sample` index alone."""
     samples = [(Evaluation.objects.for_org(organisation)
