@@ -176,10 +176,10 @@ def pass_k_tasks(organisation: Organisation, agent_ids: Sequence[Any],
     # The ORM can neither count the rows of limited queries put together nor (on SQLite) put them in one UNION, so
     # the samples selected above are joined and counted here, in the database: per agent, how many tasks had each
     # (runs, successes) — a few dozen rows, however many runs and tasks. Only the ORM's SQL goes into the strings.
-    runs = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS part" for sql, _ in samples)  # noqa: S608
-    counted = f"""SELECT sample, n, s, COUNT(*) FROM (
-        SELECT sample, COUNT(*) AS n, SUM(CASE WHEN passed THEN 1 ELSE 0 END) AS s FROM ({runs}) AS runs
-        GROUP BY sample, input_fingerprint) AS tasks GROUP BY sample, n, s"""  # noqa: S608
+    runs = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS part" for sql, _ in samples)  # noqa: S608  # nosec B608
+    counted = ("SELECT sample, n, s, COUNT(*) FROM (SELECT sample, COUNT(*) AS n, "  # noqa: S608  # nosec B608
+               f"SUM(CASE WHEN passed THEN 1 ELSE 0 END) AS s FROM ({runs}) AS runs "
+               "GROUP BY sample, input_fingerprint) AS tasks GROUP BY sample, n, s")
     found: dict[Any, list[tuple[int, int]]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(counted, [value for _, params in samples for value in params])
