@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, Q, Sum
+from django.db import connection
+from django.db.models import BigIntegerField, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, TruncDay
 
@@ -25,7 +26,7 @@ from arcweb import formatting
 from arcweb.models import Organisation
 from arcweb.windows import Window, WindowsOverlap, hour_of
 from traces.models import Agent
-from traces.verdicts import verdict_q
+from traces.verdicts import verdict_value
 
 from .engine import compare, reliability
 from .engine.reliability import LATENCY_EDGES_MS, WindowCounts
@@ -156,25 +157,39 @@ def _sums(organisation: Organisation, agent_ids: Sequence[Any], window: Window) 
     return found
 
 
-def pass_k_tasks(organisation: Organisation, agent: Any, window: Window) -> list[tuple[int, int]]:
-    """(runs, successes) per task (input fingerprint) among the window's latest PASS_K_SAMPLE evaluated runs
-    of the agent, by the run's verdict (label, deciding judge, rules)."""
-    latest = (Evaluation.objects.for_org(organisation)
-              .filter(agent=agent, status=EvaluationStatus.DONE, started_at__gte=hour_of(window.start),
-                      started_at__lt=window.end)
-              .exclude(input_fingerprint="").order_by("-started_at").values("pk")[:PASS_K_SAMPLE])
-    groups = (Evaluation.objects.filter(pk__in=latest).values("input_fingerprint")
-              .annotate(n=Count("pk"), s=Count("pk", filter=verdict_q())).values_list("n", "s"))
-    return list(groups)
+def pass_k_tasks(organisation: Organisation, agent_ids: Sequence[Any],
+                 window: Window) -> dict[Any, list[tuple[int, int]]]:
+    """Per agent, (runs, successes) per task (input fingerprint) among the window's latest PASS_K_SAMPLE evaluated
+    runs of the agent — for all the agents in one query, each sample read from the `eval_pass_k_sample` index alone."""
+    samples = [(Evaluation.objects.for_org(organisation)
+                .filter(agent_id=agent_id, status=EvaluationStatus.DONE, started_at__gte=hour_of(window.start),
+                        started_at__lt=window.end)
+                .exclude(input_fingerprint="").order_by("-started_at")
+                .values("input_fingerprint", sample=Value(i), passed=verdict_value())[:PASS_K_SAMPLE]).query.sql_with_params()
+               for i, agent_id in enumerate(agent_ids)]
+    if not samples:
+        return {}
+    # The ORM can neither count the rows of limited queries put together nor (on SQLite) put them in one UNION, so
+    # the samples selected above are joined and counted here, in the database: per agent, how many tasks had each
+    # (runs, successes) — a few dozen rows, however many runs and tasks. Only the ORM's SQL goes into the strings.
+    runs = " UNION ALL ".join(f"SELECT * FROM ({sql}) AS part" for sql, _ in samples)  # noqa: S608  # nosec B608
+    counted = ("SELECT sample, n, s, COUNT(*) FROM (SELECT sample, COUNT(*) AS n, "  # noqa: S608  # nosec B608
+               f"SUM(CASE WHEN passed THEN 1 ELSE 0 END) AS s FROM ({runs}) AS runs "
+               "GROUP BY sample, input_fingerprint) AS tasks GROUP BY sample, n, s")
+    found: dict[Any, list[tuple[int, int]]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(counted, [value for _, params in samples for value in params])
+        for sample, n, successes, tasks in cursor.fetchall():
+            found[agent_ids[sample]] += [(n, successes)] * tasks
+    return found
 
 
 def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT_FRACTIONS)
 
 
-def _figures(organisation: Organisation, agent: Agent, window: Window, sums: _Sums) -> AgentFigures:
+def _figures(agent: Agent, window: Window, sums: _Sums, tasks: list[tuple[int, int]]) -> AgentFigures:
     current = sums.current
-    tasks = pass_k_tasks(organisation, agent, window) if current.runs else []
     engine = reliability.rollup(current, sums.previous, tasks)
     priced = current.priced_runs
     return AgentFigures(
@@ -192,7 +207,8 @@ def agent_figures(organisation: Organisation, agents: Iterable[Agent], window: W
     """The figures of each agent over the window, in the order given."""
     agents = list(agents)
     sums = _sums(organisation, [a.id for a in agents], window)
-    return [_figures(organisation, agent, window, sums.get(agent.id) or _Sums()) for agent in agents]
+    tasks = pass_k_tasks(organisation, [a.id for a in agents if a.id in sums and sums[a.id].current.runs], window)
+    return [_figures(agent, window, sums.get(agent.id) or _Sums(), tasks.get(agent.id, [])) for agent in agents]
 
 
 def figures_of(organisation: Organisation, agent: Agent, window: Window) -> AgentFigures:

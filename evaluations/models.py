@@ -66,6 +66,11 @@ class Evaluation(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["organisation", "agent", "-started_at"], name="eval_org_agent_started"),
+            # pass^k's sample (`figures.pass_k_tasks`): an agent's latest evaluated runs with an input, read from
+            # the index alone. The read columns trail the key rather than being INCLUDEd, which SQLite lacks.
+            models.Index(fields=["organisation", "agent", "-started_at", "input_fingerprint", "success",
+                                 "label_success", "judge_success"], name="eval_pass_k_sample",
+                         condition=models.Q(status="done") & ~models.Q(input_fingerprint="")),
             models.Index(fields=["organisation", "enqueued_at"], name="eval_pending",
                          condition=models.Q(status="pending")),
             # The explorer sorted by cost or by tokens (either way: the index is read forwards or backwards).

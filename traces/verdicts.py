@@ -7,6 +7,7 @@ evaluation's (`via="evaluation__"` from a trace). The same rule in Python: evalu
 from __future__ import annotations
 
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 
 def verdict_q(want: bool = True, via: str = "") -> Q:
@@ -14,3 +15,8 @@ def verdict_q(want: bool = True, via: str = "") -> Q:
     label, judge, rules = f"{via}label_success", f"{via}judge_success", f"{via}success"
     return (Q(**{label: want}) | Q(**{f"{label}__isnull": True, judge: want})
             | Q(**{f"{label}__isnull": True, f"{judge}__isnull": True, rules: want}))
+
+
+def verdict_value(via: str = "") -> Coalesce:
+    """The run's verdict as a value (True, False or NULL while unknown), by the same rule as `verdict_q`."""
+    return Coalesce(f"{via}label_success", f"{via}judge_success", f"{via}success")
