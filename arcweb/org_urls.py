@@ -22,4 +22,5 @@ urlpatterns = [
     path("settings/invitations/<int:invitation_id>/revoke/", settings_views.revoke_invitation,
          name="invitation-revoke"),
     path("", include("experiments.urls")),
+    path("", include("alerts.urls")),
 ]

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("evaluations.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("experiments.api_urls")),
+    path("", include("alerts.api_urls")),
 ]
 
 urlpatterns = [

@@ -39,6 +39,8 @@ SUMMED = ("runs", "successes", "score_sum", "timed_runs", "duration_ms_sum", "du
 ENGINE_FIGURES = ("runs", "successes", "reliability", "wilson_low", "wilson_high", "grade", "mean_score", "pass_k",
                   "trend", "latency_p50_ms", "latency_p95_ms", "latency_mean_ms", "time_split", "tool_success",
                   "compliance_passed")
+# A run's outcome in a query: a team label wins over the engine's verdict (as `Evaluation.verdict`).
+PASSED = Q(label_success=True) | Q(label_success__isnull=True, success=True)
 
 
 @dataclass(frozen=True)
@@ -162,10 +164,23 @@ def pass_k_tasks(organisation: Organisation, agent: Any, window: Window) -> list
               .filter(agent=agent, status=EvaluationStatus.DONE, started_at__gte=hour_of(window.start),
                       started_at__lt=window.end)
               .exclude(input_fingerprint="").order_by("-started_at").values("pk")[:PASS_K_SAMPLE])
-    passed = Q(label_success=True) | Q(label_success__isnull=True, success=True)
     groups = (Evaluation.objects.filter(pk__in=latest).values("input_fingerprint")
-              .annotate(n=Count("pk"), s=Count("pk", filter=passed)).values_list("n", "s"))
+              .annotate(n=Count("pk"), s=Count("pk", filter=PASSED)).values_list("n", "s"))
     return list(groups)
+
+
+def window_counts(organisation: Organisation, agent_ids: Sequence[Any], window: Window) -> dict[Any, WindowCounts]:
+    """Per agent, the evaluated runs that started in the window, to the second, with their successes and cost:
+    for rolling windows shorter than the rollups' hours (monitors). Hand them to the engine's `reliability.rollup`
+    for the rate, the trend and the cost per run, as `agent_figures` does with the rollups' sums."""
+    rows = (Evaluation.objects.for_org(organisation)
+            .filter(agent_id__in=agent_ids, status=EvaluationStatus.DONE, started_at__gte=window.start,
+                    started_at__lt=window.end)
+            .values("agent_id")
+            .annotate(n=Count("pk"), s=Count("pk", filter=PASSED), cost=Sum("cost_usd"),
+                      priced=Count("pk", filter=Q(cost_usd__isnull=False))))
+    return {row["agent_id"]: WindowCounts(runs=row["n"], successes=row["s"], cost_usd_sum=row["cost"] or Decimal(0),
+                                          priced_runs=row["priced"]) for row in rows}
 
 
 def _money(value: Decimal) -> Decimal:
