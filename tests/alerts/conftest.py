@@ -56,3 +56,16 @@ def send(api, traces: list[dict]) -> None:
     for i in range(0, len(traces), 500):
         response = api.post("/api/v1/traces", traces[i:i + 500])
         assert response.status_code == 202, response.content[:300]
+
+
+def alert_objects(tenant) -> dict:
+    """A webhook, a monitor and an alert of `tenant`, for the walkers over every route."""
+    from alerts.models import Alert, Monitor, Webhook
+    from traces.models import Agent
+
+    organisation = tenant.organisation
+    webhook = Webhook.objects.create(organisation=organisation, name="walked", url="https://example.com/h", secret="x")
+    monitor = Monitor.objects.create(organisation=organisation, name="walked", kind="new_pattern")
+    agent = Agent.objects.for_org(organisation).first() or Agent.objects.create(organisation=organisation, name="w")
+    alert = Alert.objects.create(organisation=organisation, monitor=monitor, agent=agent, summary="walked")
+    return {"webhook_id": webhook.id, "monitor_id": monitor.id, "alert_id": alert.id}

@@ -38,4 +38,6 @@ def extra_objects(tenant) -> dict:
                            window="7d")
     from tests.experiments.conftest import experiment_objects
 
-    return {"report_id": report.id, "paper": "a4", **experiment_objects(tenant)}
+    from tests.alerts.conftest import alert_objects
+
+    return {"report_id": report.id, "paper": "a4", **experiment_objects(tenant), **alert_objects(tenant)}
