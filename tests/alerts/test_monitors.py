@@ -4,7 +4,6 @@ resolves; mute, snooze and e-mail; what the API refuses."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.core import mail
