@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -23,7 +24,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver.lock:
                     code = receiver.answers.pop(0) if receiver.answers else 200
-                    receiver.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                    receiver.requests.append({"t": time.time(), "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                                               "body": body, "answered": code})
                 self.send_response(code)
                 self.send_header("Content-Length", "2")
