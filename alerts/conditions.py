@@ -20,9 +20,10 @@ from django.db.models import Q
 from arcweb.windows import Window
 from evaluations.engine import reliability
 from evaluations.engine.reliability import WindowCounts
-from evaluations.figures import PASSED, window_counts
+from evaluations.figures import window_counts
 from evaluations.models import Evaluation, EvaluationStatus, FailurePattern, PatternStatus
 from traces.models import Agent
+from traces.verdicts import verdict_q
 
 from .excerpts import excerpt
 from .models import SEVERITIES, Monitor, MonitorKind
@@ -55,7 +56,7 @@ def _latest_runs(monitor: Monitor, agent_ids: Sequence[Any], window: Window, whe
     rows = (Evaluation.objects.for_org(monitor.organisation)
             .filter(agent_id__in=agent_ids, status=EvaluationStatus.DONE, started_at__gte=window.start,
                     started_at__lt=window.end)
-            .filter(when if when is not None else ~PASSED).order_by("-started_at").values_list("agent_id", "trace_id"))
+            .filter(when if when is not None else verdict_q(False)).order_by("-started_at").values_list("agent_id", "trace_id"))
     found: dict[Any, list[str]] = defaultdict(list)
     for agent_id, trace_id in rows[:EVIDENCE_RUNS * max(1, len(agent_ids))]:
         if len(found[agent_id]) < EVIDENCE_RUNS:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("settings/invitations/", settings_views.create_invitation, name="invitation-create"),
     path("settings/invitations/<int:invitation_id>/revoke/", settings_views.revoke_invitation,
          name="invitation-revoke"),
+    path("", include("judges.urls")),
     path("", include("experiments.urls")),
     path("", include("alerts.urls")),
 ]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "arcweb",
     "traces",
     "evaluations",
+    "judges",
     "reports",
     "experiments",
     "alerts",
@@ -201,6 +202,13 @@ ARC_ENCRYPTION_KEYS = env_list("ARC_ENCRYPTION_KEYS")
 ARC_EVALUATION_BATCH = int(os.environ.get("ARC_EVALUATION_BATCH", "200"))
 ARC_WAKE_SECONDS = float(os.environ.get("ARC_WAKE_SECONDS", "10"))
 ARC_METRICS_TOKEN = os.environ.get("ARC_METRICS_TOKEN", "")
+# Judges (judges/): concurrent calls per worker, a call's timeout, the run's share of the prompt, backfill's reach,
+# and the labelled runs below which a judge is shown as uncalibrated.
+ARC_JUDGE_CONCURRENCY = int(os.environ.get("ARC_JUDGE_CONCURRENCY", "32"))
+ARC_JUDGE_TIMEOUT_S = float(os.environ.get("ARC_JUDGE_TIMEOUT_S", "60"))
+ARC_JUDGE_MAX_PROMPT_CHARS = int(os.environ.get("ARC_JUDGE_MAX_PROMPT_CHARS", "48000"))
+ARC_JUDGE_BACKFILL_MAX = int(os.environ.get("ARC_JUDGE_BACKFILL_MAX", "5000"))
+ARC_JUDGE_MIN_LABELLED = int(os.environ.get("ARC_JUDGE_MIN_LABELLED", "30"))
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -8,6 +8,7 @@ from . import views
 api_v1 = [
     path("", include("traces.api_urls")),
     path("", include("evaluations.api_urls")),
+    path("", include("judges.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("experiments.api_urls")),
     path("", include("alerts.api_urls")),

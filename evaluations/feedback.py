@@ -1,5 +1,5 @@
-"""Writes of the team's labelling: labels (the latest label of a run wins over the engine's verdict) and who
-is to label which run."""
+"""Writes of a run's verdict from outside the engine: the team's labels (the latest label wins), the deciding
+judge's verdict (below a label, above the rules), and who is to label which run."""
 
 from __future__ import annotations
 
@@ -62,3 +62,17 @@ def assign_run(*, organisation, trace, assignee_id: str, by) -> LabelAssignment 
     assignment, _ = LabelAssignment.objects.update_or_create(
         trace=trace, defaults={"organisation": organisation, "assignee_id": membership.user_id, "assigned_by": by})
     return assignment
+
+
+@transaction.atomic
+def record_judge_verdict(*, evaluation_id: int, passed: bool | None) -> None:
+    """The deciding judge's verdict on a run (None withdraws it); the rollups follow the verdict's flip."""
+    evaluation = Evaluation.objects.select_for_update().filter(pk=evaluation_id).first()
+    if evaluation is None or evaluation.judge_success == passed:
+        return
+    before = evaluation.verdict
+    evaluation.judge_success = passed
+    rollup = RollupDeltas()
+    rollup.flip_verdict(evaluation, before, evaluation.verdict)
+    evaluation.save(update_fields=["judge_success"])
+    rollup.save()

@@ -25,6 +25,7 @@ from arcweb import formatting
 from arcweb.models import Organisation
 from arcweb.windows import Window, WindowsOverlap, hour_of
 from traces.models import Agent
+from traces.verdicts import verdict_q
 
 from .engine import compare, reliability
 from .engine.reliability import LATENCY_EDGES_MS, WindowCounts
@@ -39,8 +40,6 @@ SUMMED = ("runs", "successes", "score_sum", "timed_runs", "duration_ms_sum", "du
 ENGINE_FIGURES = ("runs", "successes", "reliability", "wilson_low", "wilson_high", "grade", "mean_score", "pass_k",
                   "trend", "latency_p50_ms", "latency_p95_ms", "latency_mean_ms", "time_split", "tool_success",
                   "compliance_passed")
-# A run's outcome in a query: a team label wins over the engine's verdict (as `Evaluation.verdict`).
-PASSED = Q(label_success=True) | Q(label_success__isnull=True, success=True)
 
 
 @dataclass(frozen=True)
@@ -159,13 +158,13 @@ def _sums(organisation: Organisation, agent_ids: Sequence[Any], window: Window) 
 
 def pass_k_tasks(organisation: Organisation, agent: Any, window: Window) -> list[tuple[int, int]]:
     """(runs, successes) per task (input fingerprint) among the window's latest PASS_K_SAMPLE evaluated runs
-    of the agent; a team label wins over the engine's verdict."""
+    of the agent, by the run's verdict (label, deciding judge, rules)."""
     latest = (Evaluation.objects.for_org(organisation)
               .filter(agent=agent, status=EvaluationStatus.DONE, started_at__gte=hour_of(window.start),
                       started_at__lt=window.end)
               .exclude(input_fingerprint="").order_by("-started_at").values("pk")[:PASS_K_SAMPLE])
     groups = (Evaluation.objects.filter(pk__in=latest).values("input_fingerprint")
-              .annotate(n=Count("pk"), s=Count("pk", filter=PASSED)).values_list("n", "s"))
+              .annotate(n=Count("pk"), s=Count("pk", filter=verdict_q())).values_list("n", "s"))
     return list(groups)
 
 
@@ -177,7 +176,7 @@ def window_counts(organisation: Organisation, agent_ids: Sequence[Any], window: 
             .filter(agent_id__in=agent_ids, status=EvaluationStatus.DONE, started_at__gte=window.start,
                     started_at__lt=window.end)
             .values("agent_id")
-            .annotate(n=Count("pk"), s=Count("pk", filter=PASSED), cost=Sum("cost_usd"),
+            .annotate(n=Count("pk"), s=Count("pk", filter=verdict_q()), cost=Sum("cost_usd"),
                       priced=Count("pk", filter=Q(cost_usd__isnull=False))))
     return {row["agent_id"]: WindowCounts(runs=row["n"], successes=row["s"], cost_usd_sum=row["cost"] or Decimal(0),
                                           priced_runs=row["priced"]) for row in rows}

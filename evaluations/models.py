@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from arcweb.models import Organisation
 from arcweb.tenancy import TenantManager
+from evaluations.engine.verdict import verdict_of, verdict_source
 from traces.models import Agent, Trace
 
 
@@ -57,6 +58,7 @@ class Evaluation(models.Model):
     savings_usd = models.DecimalField(max_digits=14, decimal_places=8, null=True,
                                       help_text="What the savings found in this run would save on it.")
     label_success = models.BooleanField(null=True, help_text="The latest human label; it overrides `success`.")
+    judge_success = models.BooleanField(null=True, help_text="The deciding judge's verdict; it overrides `success`.")
     counted_in = models.DateTimeField(null=True, help_text="The rollup hour this run was counted in, if any.")
 
     objects = TenantManager()
@@ -77,8 +79,12 @@ class Evaluation(models.Model):
 
     @property
     def verdict(self) -> bool | None:
-        """The run's outcome: a human label wins over the engine's verdict."""
-        return self.label_success if self.label_success is not None else self.success
+        """The run's outcome: a human label wins, then the deciding judge, then the rules."""
+        return verdict_of(self.label_success, self.judge_success, self.success)
+
+    @property
+    def verdict_source(self) -> str:
+        return verdict_source(self.label_success, self.judge_success)
 
 
 class AgentHour(models.Model):

@@ -379,9 +379,9 @@ def replay_output(replay: Replay) -> dict[str, Any]:
                  for c in results.pop("differing")]
     results.pop("failed_calls")
     return ReplayOutput({
-        **{f: getattr(replay, f) for f in ("id", "name", "status", "provider", "base_url", "key_hint", "model",
-                                           "judge_model", "budget_usd", "spent_usd", "error", "created_at",
-                                           "finished_at")},
+        **{f: getattr(replay, f) for f in ("id", "name", "status", "connection_id", "model", "judge_model",
+                                           "budget_usd", "spent_usd", "error", "created_at", "finished_at")},
+        "connection_name": replay.connection.name,
         "results": results, "differing": differing,
         "url": reverse("replay-detail", args=[replay.organisation.slug, replay.id])}).data
 
@@ -389,7 +389,7 @@ def replay_output(replay: Replay) -> dict[str, Any]:
 class ReplayCollectionView(ExperimentsApiView):
     @extend_schema(operation_id="list_replays", summary="Replays, newest first", responses={200: ReplayListSerializer})
     def get(self, request):
-        found = Replay.objects.for_org(self.organisation).select_related("organisation").order_by("-created_at")[:100]
+        found = Replay.objects.for_org(self.organisation).select_related("organisation", "connection").order_by("-created_at")[:100]
         return Response({"results": [replay_output(r) for r in found]})
 
     @extend_schema(
@@ -400,14 +400,14 @@ class ReplayCollectionView(ExperimentsApiView):
                     "interval, the savings per 1,000 calls and the calls that differed.",
         request=ReplayInput, responses={202: ReplayOutput},
         examples=[OpenApiExample("Try gpt-4o-mini", request_only=True, value={
-            "provider": "openai", "base_url": "https://api.openai.com/v1", "api_key": "sk-…", "model": "gpt-4o-mini",
+            "connection": "5d0f3c1e-8a2b-4c7d-9e1f-2a3b4c5d6e7f", "model": "gpt-4o-mini",
             "budget_usd": 2, "spans": [{"trace": "0b7c8a0e-3f5e-4c1b-9a53-0c5d2b0c9a11", "span_id": "s1"}]})])
     def post(self, request):
         values = self.valid(ReplayInput)
         try:
             replay = replays.create_replay(
-                organisation=self.organisation, name=values["name"], provider=values["provider"],
-                base_url=values["base_url"], api_key=values["api_key"], model=values["model"],
+                organisation=self.organisation, name=values["name"], connection_id=values["connection"],
+                model=values["model"],
                 judge_model=values["judge_model"], budget_usd=values["budget_usd"],
                 spans=[replays.SpanRef(str(s["trace"]), s["span_id"]) for s in values["spans"]])
         except services.InvalidInput as exc:
@@ -418,5 +418,5 @@ class ReplayCollectionView(ExperimentsApiView):
 class ReplayDetailView(ExperimentsApiView):
     @extend_schema(operation_id="get_replay", summary="A replay's results", responses={200: ReplayOutput})
     def get(self, request, replay_id):
-        replay = get_for_org_or_404(Replay.objects.select_related("organisation"), self.organisation, id=replay_id)
+        replay = get_for_org_or_404(Replay.objects.select_related("organisation", "connection"), self.organisation, id=replay_id)
         return Response(replay_output(replay))

@@ -14,9 +14,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from arcweb.encryption import SealedTextField
 from arcweb.models import Organisation
 from arcweb.tenancy import TenantManager, TenantQuerySet
+from judges.models import ModelConnection
 from traces.models import Trace
 
 
@@ -171,10 +171,8 @@ class Replay(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="replays")
     name = models.CharField(max_length=200)
-    provider = models.CharField(max_length=20, default="openai", help_text="openai (any compatible) or anthropic")
-    base_url = models.CharField(max_length=500)
-    api_key = SealedTextField(blank=True)
-    key_hint = models.CharField(max_length=8, blank=True)
+    connection = models.ForeignKey(ModelConnection, on_delete=models.PROTECT, related_name="replays",
+                                   help_text="The endpoint the calls are replayed on and judged by.")
     model = models.CharField(max_length=200, help_text="The candidate model the calls are replayed on.")
     judge_model = models.CharField(max_length=200, help_text="The model that judges equivalence.")
     budget_usd = models.DecimalField(max_digits=12, decimal_places=4)

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 
 from arcweb.models import Organisation
 from evaluations.engine import paired, reliability
+from evaluations.engine.verdict import verdict_of
 from evaluations.models import Evaluation, EvaluationStatus
 
 from .models import Dataset, DatasetItem, Experiment, ItemRun
@@ -188,7 +189,7 @@ def results_of(experiments: list[Experiment]) -> dict[uuid.UUID, ExperimentResul
                                            "checks_passed", "trace_id", "duration_ms"))
     evaluations = {e["trace_id"]: e for e in Evaluation.objects.for_org(experiments[0].organisation_id).filter(
         trace_id__in=[r["trace_id"] for r in runs if r["trace_id"]]).values(
-        "trace_id", "status", "success", "label_success", "cost_usd", "score", "tool_calls", "tool_errors",
+        "trace_id", "status", "success", "label_success", "judge_success", "cost_usd", "score", "tool_calls", "tool_errors",
         "compliance_passed")}
     pending: dict[uuid.UUID, int] = defaultdict(int)
     for row in runs:
@@ -198,8 +199,8 @@ def results_of(experiments: list[Experiment]) -> dict[uuid.UUID, ExperimentResul
         evaluation = evaluations.get(row["trace_id"]) or {}
         done = evaluation.get("status") == EvaluationStatus.DONE
         pending[row["experiment_id"]] += evaluation.get("status") == EvaluationStatus.PENDING
-        verdict = (evaluation["label_success"] if evaluation.get("label_success") is not None
-                   else evaluation.get("success")) if done else None
+        verdict = verdict_of(evaluation["label_success"], evaluation["judge_success"],
+                             evaluation["success"]) if done else None
         result.runs.append(RunResult(
             repeat=row["repeat"], error=row["error"], checks=row["check_results"], checks_passed=row["checks_passed"],
             verdict=verdict, passed=run_passed(error=row["error"], checks_passed=row["checks_passed"], verdict=verdict),

@@ -295,12 +295,9 @@ class SpanRefSerializer(serializers.Serializer):
 
 class ReplayInput(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    provider = serializers.ChoiceField(["openai", "anthropic"], default="openai",
-                                       help_text="openai: any OpenAI-compatible endpoint")
-    base_url = serializers.CharField(max_length=500, help_text="e.g. https://api.openai.com/v1")
-    api_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=500, write_only=True,
-                                    help_text="Sealed at rest, never shown again")
-    model = serializers.CharField(max_length=200, help_text="The cheaper model to replay the calls on")
+    connection = serializers.UUIDField(help_text="A model connection (POST /api/v1/model-connections)")
+    model = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                  help_text="The cheaper model to replay the calls on (default: the connection's)")
     judge_model = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
                                         help_text="The model that judges equivalence (default: model)")
     budget_usd = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, max_value=10_000, default=5,
@@ -341,9 +338,8 @@ class ReplayOutput(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     status = serializers.CharField()
-    provider = serializers.CharField()
-    base_url = serializers.CharField()
-    key_hint = serializers.CharField()
+    connection = serializers.UUIDField(source="connection_id")
+    connection_name = serializers.CharField()
     model = serializers.CharField()
     judge_model = serializers.CharField()
     budget_usd = serializers.DecimalField(**MONEY)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from arcweb.models import Role
 from arcweb.tenancy import get_for_org_or_404, org_view, require_role
 from evaluations.models import FailurePattern
+from judges.models import ModelConnection
 from traces.models import Agent, Trace
 from traces.presentation import pretty
 
@@ -86,15 +87,14 @@ class ReplayForm(forms.Form):
     agent = forms.ChoiceField(help_text="Whose recorded calls")
     recorded_model = forms.CharField(required=False, max_length=200, help_text="Only calls of this model (blank: any)")
     calls = forms.IntegerField(min_value=1, max_value=replays.MAX_CALLS, initial=50)
-    provider = forms.ChoiceField(choices=[("openai", "OpenAI-compatible"), ("anthropic", "Anthropic")])
-    base_url = forms.CharField(max_length=500, initial="https://api.openai.com/v1")
-    api_key = forms.CharField(required=False, max_length=500, widget=forms.PasswordInput)
+    connection = forms.ChoiceField(help_text="A model connection (Settings → Model connections)")
     model = forms.CharField(max_length=200, initial="gpt-4o-mini", help_text="The cheaper model")
     budget_usd = forms.DecimalField(min_value=0, max_value=10_000, decimal_places=4, initial=2)
 
-    def __init__(self, *args: Any, agents=(), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, agents=(), connections=(), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["agent"].choices = [(str(a.id), a.name) for a in agents]
+        self.fields["connection"].choices = [(str(c.id), c.name) for c in connections]
 
 
 def _errors(form: forms.Form) -> str:
@@ -117,7 +117,8 @@ def index(request):
         "nav": "experiments", "datasets": datasets, "form": DatasetForm(), "can_write": _can_write(request),
         "experiments": [(e, results[e.id].summary()) for e in recent],
         "replays": [(r, replays.replay_results(r)) for r in recent_replays],
-        "replay_form": ReplayForm(agents=Agent.objects.for_org(organisation).order_by("name")),
+        "replay_form": ReplayForm(agents=Agent.objects.for_org(organisation).order_by("name"),
+                                  connections=ModelConnection.objects.for_org(organisation)),
     })
 
 
@@ -377,7 +378,8 @@ def compare(request):
 @org_view(Role.MEMBER)
 def replay_create(request):
     organisation = request.organisation
-    form = ReplayForm(request.POST, agents=Agent.objects.for_org(organisation))
+    form = ReplayForm(request.POST, agents=Agent.objects.for_org(organisation),
+                      connections=ModelConnection.objects.for_org(organisation))
     if not form.is_valid():
         messages.error(request, _errors(form))
         return redirect("experiments", org_slug=organisation.slug)
@@ -388,9 +390,8 @@ def replay_create(request):
         messages.error(request, "No recorded LLM call of this agent has chat messages and a text answer to replay.")
         return redirect("experiments", org_slug=organisation.slug)
     try:
-        replay = replays.create_replay(organisation=organisation, spans=spans, provider=data["provider"],
-                                       base_url=data["base_url"], api_key=data["api_key"], model=data["model"],
-                                       budget_usd=data["budget_usd"])
+        replay = replays.create_replay(organisation=organisation, spans=spans, connection_id=data["connection"],
+                                       model=data["model"], budget_usd=data["budget_usd"])
     except services.InvalidInput as exc:
         messages.error(request, f"{exc.field}: {exc.message}")
         return redirect("experiments", org_slug=organisation.slug)

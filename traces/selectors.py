@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from arcweb.models import Organisation
 
 from .models import Trace
+from .verdicts import verdict_q
 
 
 def traces_with_evaluation() -> QuerySet[Trace]:
@@ -235,10 +236,8 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
     if filters.outcome == "pending":
         queryset = queryset.filter(evaluation__status="pending")
     elif filters.outcome:
-        # The verdict: a human label wins over the engine's.
-        want = filters.outcome == "success"
         queryset = queryset.filter(evaluation__status="done").filter(
-            Q(evaluation__label_success=want) | Q(evaluation__label_success__isnull=True, evaluation__success=want))
+            verdict_q(filters.outcome == "success", via="evaluation__"))
     if filters.grade:
         queryset = queryset.filter(evaluation__grade=filters.grade)
     if filters.category:
@@ -285,17 +284,15 @@ GROUPS_MAX_PAGES = 20
 def run_groups(organisation: Organisation, field: str, *, since: datetime, page: int = 0) -> tuple[list[dict], bool]:
     """One page of sessions (or users) active since `since`, latest activity first, and whether more follow.
 
-    Each row: the value (client text, shown as text), runs, successes and failures (a team label wins over
-    the engine's verdict), cost, first and last run, and the id of one run to link to (never the value).
+    Each row: the value (client text, shown as text), runs, successes and failures (by the verdict:
+    label, deciding judge, then rules), cost, first and last run, and the id of one run to link to (never the value).
     The page's values are picked from the runs alone; only their runs are then joined with evaluations.
     """
     in_window = Trace.objects.for_org(organisation).exclude(**{field: ""}).filter(started_at__gte=since)
     picked = [row[field] for row in in_window.values(field).annotate(last=Max("started_at"))
               .order_by("-last", field)[page * GROUPS_PAGE:(page + 1) * GROUPS_PAGE + 1]]
-    verdict = Q(evaluation__label_success=True) | Q(evaluation__label_success__isnull=True,
-                                                       evaluation__success=True)
-    failed = Q(evaluation__label_success=False) | Q(evaluation__label_success__isnull=True,
-                                                     evaluation__success=False)
+    verdict = verdict_q(True, via="evaluation__")
+    failed = verdict_q(False, via="evaluation__")
     figures = {
         row.pop(field): row for row in in_window.filter(**{f"{field}__in": picked[:GROUPS_PAGE]}).values(field)
         .annotate(runs=Count("id"), successes=Count("id", filter=verdict), failures=Count("id", filter=failed),

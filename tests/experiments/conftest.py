@@ -50,6 +50,10 @@ def experiment_objects(tenant) -> dict:
     experiment = services.create_experiment(organisation=tenant.organisation, dataset=dataset, name="walked-run")
     item = dataset.items.get()
     services.record_runs(experiment=experiment, runs=[services.RunReport(str(item.id), 0, output="a")])
+    from tests.judges.conftest import judge_objects
+
+    judged = judge_objects(tenant)
     replay = Replay.objects.create(organisation=tenant.organisation, name="walked-replay", model="gpt-4o-mini",
-                                   base_url="https://api.example.com/v1", judge_model="gpt-4o-mini", budget_usd=1)
-    return {"dataset_id": dataset.id, "item_id": item.id, "experiment_id": experiment.id, "replay_id": replay.id}
+                                   connection_id=judged["connection_id"], judge_model="gpt-4o-mini", budget_usd=1)
+    return {"dataset_id": dataset.id, "item_id": item.id, "experiment_id": experiment.id, "replay_id": replay.id,
+            **judged}

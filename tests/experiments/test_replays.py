@@ -40,8 +40,16 @@ def model_server(settings):
     server.shutdown()
 
 
+def connect(api, url: str) -> str:
+    response = api.post("/api/v1/model-connections", {"name": "local", "provider": "openai", "base_url": url,
+                                                       "api_key": "sk-test-abcdefgh12345678",
+                                                       "default_model": "gpt-4o-mini"})
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
 def replay_of(api, url: str, traces: list[dict], **extra) -> dict:
-    body = {"base_url": url, "api_key": "sk-test-abcdefgh12345678", "model": "gpt-4o-mini",
+    body = {"connection": connect(api, url), "model": "gpt-4o-mini",
             "spans": [{"trace": t["id"], "span_id": "s1"} for t in traces], **extra}
     response = api.post("/api/v1/replays", body)
     assert response.status_code == 202, response.content
@@ -63,7 +71,7 @@ def test_replay_reports_the_share_equivalent_the_savings_and_the_calls_that_diff
     recorded_cost, replay_cost = Decimal("0.0025") + Decimal("0.001"), Decimal("0.00015") + Decimal("0.00006")
     assert Decimal(str(results["savings_per_1000_calls_usd"])) == (recorded_cost - replay_cost) * 1000
     assert [d["trace"] for d in body["differing"]] == [traces[5]["id"]]
-    assert body["differing"][0]["replayed_answer"] == "NOT-EQUIVALENT: Cusco." and body["key_hint"] == "…5678"
+    assert body["differing"][0]["replayed_answer"] == "NOT-EQUIVALENT: Cusco." and body["connection_name"] == "local"
     assert "api_key" not in body and "abcdefgh12345678" not in str(body)
     # six replays, and a judge only for the two answers that were not identical
     judge_calls = [r for r in server.requests if r["body"].get("response_format")]
@@ -85,16 +93,19 @@ def test_no_call_is_made_past_the_budget(acme_api, model_server):
 def test_private_endpoints_bad_spans_and_other_organisations_are_refused(acme_api, globex_api, model_server, settings):
     _, url = model_server
     traces = acme_api.post("/api/v1/traces", [recorded(0)]).json()["traces"]
-    body = {"base_url": url, "model": "gpt-4o-mini", "spans": [{"trace": traces[0]["id"], "span_id": "s1"}]}
+    body = {"connection": connect(acme_api, url), "model": "gpt-4o-mini",
+            "spans": [{"trace": traces[0]["id"], "span_id": "s1"}]}
     foreign = globex_api.post("/api/v1/replays", body)
-    assert foreign.status_code == 400 and foreign.json()["error"]["field"] == "spans[0]"
+    assert foreign.status_code == 400 and foreign.json()["error"]["field"] == "connection"
+    foreign_spans = globex_api.post("/api/v1/replays", {**body, "connection": connect(globex_api, url)})
+    assert foreign_spans.status_code == 400 and foreign_spans.json()["error"]["field"] == "spans[0]"
     missing = acme_api.post("/api/v1/replays", {**body, "spans": [{"trace": traces[0]["id"], "span_id": "nope"}]})
     assert missing.status_code == 400
     replay = replay_of(acme_api, url, traces)
     assert globex_api.get(f"/api/v1/replays/{replay['id']}").status_code == 404
     assert globex_api.get("/api/v1/replays").json()["results"] == []
     settings.ARC_MODEL_ENDPOINTS_ALLOW_PRIVATE = False
-    refused = acme_api.post("/api/v1/replays", body)
+    refused = acme_api.post("/api/v1/model-connections", {"name": "inside", "base_url": url, "default_model": "m"})
     assert refused.status_code == 400 and refused.json()["error"]["field"] == "base_url"
 
 

@@ -1,0 +1,255 @@
+"""Judging runs: which judges apply to a run (agents, sampling, filters, mode), the daily budgets, the calls.
+
+Runs off the request, after their rule-based verdicts are saved: a Celery task, or a background thread of the
+server without a broker (judges.receivers). A run gets at most one score per judge (a database constraint), so
+a re-evaluation or a second worker never judges it twice; the score is written `pending` first (the claim),
+then `done`, `error` or `skipped` with the reason. Calls run concurrently on a thread pool; every call first
+takes its place under the judge's and the organisation's daily budgets (`_Gate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from arcweb.encryption import unseal
+from evaluations.engine.cost import price
+from evaluations.feedback import record_judge_verdict
+from evaluations.models import Evaluation, EvaluationStatus
+from traces.models import Trace
+
+from . import model_client, prompts
+from .models import Judge, JudgingBudget, Mode, ModelConnection, Score, ScoreStatus, Source
+from .selectors import spend_today
+
+log = logging.getLogger(__name__)
+
+SKIP_CERTAIN = "certain failure: the rules already failed this run (uncertain mode judges only undecided runs)"
+SKIP_BUDGET = "daily budget reached: {whose} spent ${spent:.4f} of ${limit:.4f} today"
+
+
+def endpoint_of(connection_row: ModelConnection) -> model_client.Endpoint:
+    return model_client.Endpoint(connection_row.provider, connection_row.base_url,
+                                 unseal(connection_row.api_key) if connection_row.api_key else "",
+                                 settings.ARC_JUDGE_TIMEOUT_S)
+
+
+def sampled(judge_id: uuid.UUID, trace_id: uuid.UUID, rate: float) -> bool:
+    """The same run is in or out of a judge's sample every time it is asked (backfill agrees with live judging)."""
+    if rate >= 1:
+        return True
+    digest = hashlib.blake2b(f"{judge_id}:{trace_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest) / 2**64 < rate
+
+
+def wants(judge: Judge, agent_ids: set[uuid.UUID], evaluation: Evaluation, tags: list) -> bool:
+    """Whether the judge's rules pick this run at all (a run not picked gets no score)."""
+    if agent_ids and evaluation.agent_id not in agent_ids:
+        return False
+    if judge.only_failed and evaluation.success is not False:
+        return False
+    if judge.tag and judge.tag not in (tags or []):
+        return False
+    return sampled(judge.id, evaluation.trace_id, judge.sample_rate)
+
+
+def certain_failure(judge: Judge, evaluation: Evaluation) -> bool:
+    """In `uncertain` mode a run the rules failed (a crash, an error, no output, a failed last tool call) costs no
+    call: the rules decide it; only a rule-based success can hide a wrong answer."""
+    return judge.mode == Mode.UNCERTAIN and evaluation.success is False
+
+
+class _Gate:
+    """One daily budget in this process: what was spent today and the calls in flight. A call may start while the
+    spend is under the limit and, with calls in flight, only if they and it fit at the largest cost seen; so the
+    limit is passed by at most one call."""
+
+    def __init__(self, limit: Decimal | None, spent: Decimal) -> None:
+        self.limit, self.spent, self.in_flight, self.largest = limit, spent, 0, Decimal(0)
+        self.cond = threading.Condition()
+
+    def hold(self) -> bool:
+        with self.cond:
+            while True:
+                if self.limit is None:
+                    self.in_flight += 1
+                    return True
+                if self.spent >= self.limit:
+                    return False
+                if self.in_flight == 0 or (self.largest and
+                                           self.spent + (self.in_flight + 1) * self.largest < self.limit):
+                    self.in_flight += 1
+                    return True
+                self.cond.wait()
+
+    def settle(self, cost: Decimal) -> None:
+        with self.cond:
+            self.in_flight -= 1
+            self.spent += cost
+            self.largest = max(self.largest, cost)
+            self.cond.notify_all()
+
+    def refresh(self, limit: Decimal | None, spent: Decimal) -> None:
+        with self.cond:
+            self.limit = limit
+            if self.in_flight == 0:
+                self.spent = spent
+
+
+_gates: dict[tuple, _Gate] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate(key: tuple, limit: Decimal | None, spent: Decimal) -> _Gate:
+    with _gates_lock:
+        gate = _gates.get(key)
+        if gate is None:
+            gate = _gates[key] = _Gate(limit, spent)
+            return gate
+    gate.refresh(limit, spent)
+    return gate
+
+
+@dataclass
+class _Job:
+    score: Score
+    judge: Judge
+    trace: Trace
+    endpoint: model_client.Endpoint
+    client: model_client.Client
+
+
+def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid.UUID] | None = None,
+                      retry: bool = False) -> int:
+    """Judge these runs with every enabled judge whose rules pick them (only `judge_ids` when given; `retry` also
+    re-judges runs whose score was an error or a skip). Returns the number of judge calls made."""
+    evaluations = list(Evaluation.objects.filter(pk__in=list(evaluation_ids), status=EvaluationStatus.DONE)
+                       .only("pk", "organisation_id", "agent_id", "trace_id", "success"))
+    if not evaluations:
+        return 0
+    judges = Judge.objects.filter(organisation_id__in={e.organisation_id for e in evaluations}, enabled=True)
+    if judge_ids is not None:
+        judges = judges.filter(id__in=list(judge_ids))
+    judges = list(judges.select_related("connection").prefetch_related("agents"))
+    if not judges:
+        return 0
+    traces = {t.id: t for t in Trace.objects.filter(id__in=[e.trace_id for e in evaluations])
+              .only("id", "organisation_id", "input", "output", "error", "spans", "tags")}
+    jobs, clients = [], {}
+    try:
+        for judge in judges:
+            agent_ids = {a.id for a in judge.agents.all()}
+            for evaluation in evaluations:
+                trace = traces.get(evaluation.trace_id)
+                if evaluation.organisation_id != judge.organisation_id or trace is None \
+                        or not wants(judge, agent_ids, evaluation, trace.tags):
+                    continue
+                score = _claim(judge, evaluation, retry)
+                if score is None:
+                    continue
+                if certain_failure(judge, evaluation):
+                    _finish(score, status=ScoreStatus.SKIPPED, status_reason=SKIP_CERTAIN)
+                    continue
+                if judge.connection_id not in clients:
+                    endpoint = endpoint_of(judge.connection)
+                    clients[judge.connection_id] = (endpoint, model_client.client_for(endpoint))
+                jobs.append(_Job(score, judge, trace, *clients[judge.connection_id]))
+        if not jobs:
+            return 0
+        gates = _budget_gates({job.judge for job in jobs})
+        with ThreadPoolExecutor(min(settings.ARC_JUDGE_CONCURRENCY, len(jobs))) as pool:
+            made = sum(pool.map(lambda job: _run_job(job, gates), jobs))
+        return made
+    finally:
+        for _, client in clients.values():
+            client.close()
+
+
+def _claim(judge: Judge, evaluation: Evaluation, retry: bool) -> Score | None:
+    """This worker's pending score for the run, or None when the run has (or is getting) one from the judge."""
+    fields = {"organisation_id": judge.organisation_id, "evaluation_id": evaluation.pk, "name": judge.name,
+              "source": Source.JUDGE, "status": ScoreStatus.PENDING, "model": judge.model or
+              judge.connection.default_model}
+    try:
+        with transaction.atomic():
+            return Score.objects.create(judge=judge, trace_id=evaluation.trace_id, **fields)
+    except IntegrityError:
+        pass
+    if not retry:
+        return None
+    taken = Score.objects.filter(judge=judge, trace_id=evaluation.trace_id,
+                                 status__in=(ScoreStatus.ERROR, ScoreStatus.SKIPPED)).update(
+        **fields, status_reason="", created_at=timezone.now())
+    return Score.objects.get(judge=judge, trace_id=evaluation.trace_id) if taken else None
+
+
+def _budget_gates(judges: set[Judge]) -> dict[tuple, _Gate]:
+    day = timezone.now().date()
+    gates = {}
+    for judge in judges:
+        gates[("judge", judge.id)] = _gate(("judge", judge.id, day), judge.daily_budget_usd,
+                                           spend_today(judge.organisation_id, judge=judge))
+    for org_id in {judge.organisation_id for judge in judges}:
+        limit = JudgingBudget.objects.filter(organisation_id=org_id).values_list("daily_budget_usd", flat=True).first()
+        gates[("org", org_id)] = _gate(("org", org_id, day), limit, spend_today(org_id))
+    return gates
+
+
+def _run_job(job: _Job, gates: dict[tuple, _Gate]) -> bool:
+    try:
+        return _judge_one(job, gates[("judge", job.judge.id)], gates[("org", job.judge.organisation_id)])
+    except Exception:  # one run's surprise must not stop the others; it is that score's error
+        log.exception("judge %s on trace %s failed", job.judge.id, job.trace.id)
+        _finish(job.score, status=ScoreStatus.ERROR, status_reason="internal error")
+        return False
+    finally:
+        connection.close()  # the pool thread's own connection
+
+
+def _judge_one(job: _Job, judge_gate: _Gate, org_gate: _Gate) -> bool:
+    judge, score = job.judge, job.score
+    for whose, gate in (("the judge", judge_gate), ("the organisation", org_gate)):
+        if not gate.hold():
+            if gate is org_gate:
+                judge_gate.settle(Decimal(0))
+            _finish(score, status=ScoreStatus.SKIPPED, status_reason=SKIP_BUDGET.format(
+                whose=whose, spent=gate.spent, limit=gate.limit))
+            return False
+    cost = Decimal(0)
+    try:
+        reply = model_client.structured(
+            job.endpoint, score.model, system=prompts.SYSTEM,
+            user=prompts.user_prompt(judge.template, judge.rubric, job.trace, settings.ARC_JUDGE_MAX_PROMPT_CHARS),
+            name=prompts.VERDICT_TOOL, schema=prompts.VERDICT_SCHEMA, max_tokens=prompts.MAX_VERDICT_TOKENS,
+            client=job.client)
+        priced = price(score.model, job.endpoint.provider, reply.input_tokens, reply.output_tokens) \
+            if reply.input_tokens or reply.output_tokens else Decimal(0)
+        cost = priced or Decimal(0)
+    finally:
+        judge_gate.settle(cost)
+        org_gate.settle(cost)
+    usage = {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens, "cost_usd": priced,
+             "unpriced": priced is None}
+    if reply.data is None:
+        _finish(score, status=ScoreStatus.ERROR, status_reason=reply.error[:300], **usage)
+        return True
+    verdict = reply.data
+    _finish(score, status=ScoreStatus.DONE, passed=verdict["passed"], value=min(max(verdict["score"], 0), 1),
+            category=verdict["category"][:60], reasoning=verdict["reasoning"][:4000], **usage)
+    if judge.decides_success:
+        record_judge_verdict(evaluation_id=score.evaluation_id, passed=verdict["passed"])
+    return True
+
+
+def _finish(score: Score, **fields) -> None:
+    Score.objects.filter(pk=score.pk).update(**fields)

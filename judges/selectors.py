@@ -1,0 +1,97 @@
+"""Reads of judges and scores: spend, how many runs were judged, calibration against labels, a run's scores.
+
+One function per figure: the API, the settings pages, the trace page and the CLI read them here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
+
+from arcweb.models import Organisation
+from evaluations.engine import agreement
+
+from .models import Judge, ModelConnection, Score, ScoreStatus, Source
+
+DISAGREEING_SHOWN = 50
+
+
+def day_start(now: datetime | None = None) -> datetime:
+    """Budgets and "today" are UTC days."""
+    now = (now or timezone.now()).astimezone(UTC)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    return day_start(now).replace(day=1)
+
+
+def _judge_scores(organisation_id: Any, judge: Judge | None = None) -> QuerySet:
+    scores = Score.objects.filter(organisation_id=organisation_id, source=Source.JUDGE)
+    return scores.filter(judge=judge) if judge is not None else scores
+
+
+def spend_since(organisation_id: Any, since: datetime, judge: Judge | None = None) -> Decimal:
+    """What the judge (or all the organisation's judges) spent on calls since then, in USD."""
+    total = _judge_scores(organisation_id, judge).filter(created_at__gte=since).aggregate(s=Sum("cost_usd"))["s"]
+    return total or Decimal(0)
+
+
+def spend_today(organisation_id: Any, judge: Judge | None = None) -> Decimal:
+    return spend_since(organisation_id, day_start(), judge)
+
+
+def connections(organisation: Organisation) -> QuerySet:
+    return ModelConnection.objects.for_org(organisation)
+
+
+def judges(organisation: Organisation) -> QuerySet:
+    return Judge.objects.for_org(organisation).select_related("connection").prefetch_related("agents")
+
+
+def trace_scores(organisation: Organisation, trace_id: uuid.UUID) -> QuerySet:
+    return Score.objects.for_org(organisation).filter(trace_id=trace_id).select_related("judge").order_by(
+        "created_at")
+
+
+def cost_figures(judge: Judge) -> dict[str, Any]:
+    """Spend today and this month, runs judged (all time and this month), the cost per judged run, and what
+    `uncertain` mode saved this month: the certain failures it did not send, at this month's cost per run."""
+    month = _judge_scores(judge.organisation_id, judge).filter(created_at__gte=month_start())
+    by_status = dict(month.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    judged_month = by_status.get(ScoreStatus.DONE, 0)
+    spent_month = spend_since(judge.organisation_id, month_start(), judge)
+    per_run = (spent_month / judged_month).quantize(Decimal("0.00000001")) if judged_month else None
+    skipped_certain = month.filter(status=ScoreStatus.SKIPPED, status_reason__startswith="certain failure").count()
+    return {
+        "judged": _judge_scores(judge.organisation_id, judge).filter(status=ScoreStatus.DONE).count(),
+        "judged_this_month": judged_month,
+        "errors_this_month": by_status.get(ScoreStatus.ERROR, 0),
+        "skipped_this_month": by_status.get(ScoreStatus.SKIPPED, 0),
+        "spend_today_usd": spend_today(judge.organisation_id, judge),
+        "spend_month_usd": spent_month,
+        "cost_per_judged_run_usd": per_run,
+        "uncertain_skipped_this_month": skipped_certain,
+        "uncertain_saved_usd": (per_run * skipped_certain) if per_run is not None else Decimal(0),
+    }
+
+
+def calibration(judge: Judge) -> dict[str, Any]:
+    """The judge against the team's labels: from the first labelled run on, the count, accuracy, kappa with its
+    95% interval, the confusion matrix, whether enough runs are labelled to trust it, and the runs where they
+    disagree (latest first)."""
+    rows = list(_judge_scores(judge.organisation_id, judge).filter(
+        status=ScoreStatus.DONE, passed__isnull=False, evaluation__label_success__isnull=False)
+        .order_by("-created_at").values_list("passed", "evaluation__label_success", "trace_id"))
+    figures = agreement.agreement((passed, label) for passed, label, _ in rows).as_dict()
+    figures["labelled"] = figures["n"]
+    figures["minimum_labelled"] = settings.ARC_JUDGE_MIN_LABELLED
+    figures["calibrated"] = figures["n"] >= settings.ARC_JUDGE_MIN_LABELLED
+    figures["disagreeing_trace_ids"] = [trace for passed, label, trace in rows if passed != label][:DISAGREEING_SHOWN]
+    return figures
