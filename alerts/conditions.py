@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from arcweb.windows import Window
 from evaluations.engine import reliability
 from evaluations.engine.reliability import WindowCounts
 from evaluations.figures import window_counts
 from evaluations.models import Evaluation, EvaluationStatus, FailurePattern, PatternStatus
+from judges.models import Score, ScoreStatus
 from traces.models import Agent
 from traces.verdicts import verdict_q
 
@@ -246,6 +247,44 @@ def silence(monitor: Monitor, agents: Sequence[Agent], now: datetime) -> dict[An
     return found
 
 
+def score_counts(monitor: Monitor, agent_ids: Sequence[Any], window: Window) -> dict[Any, WindowCounts]:
+    """Per agent, the judged scores named `monitor.score_name` of runs that started in the window, and how many
+    passed (scores a judge could not give are left out)."""
+    rows = (Score.objects.for_org(monitor.organisation)
+            .filter(name=monitor.score_name, status=ScoreStatus.DONE, passed__isnull=False,
+                    trace__agent_id__in=agent_ids, trace__started_at__gte=window.start,
+                    trace__started_at__lt=window.end)
+            .values("trace__agent_id").annotate(n=Count("pk"), s=Count("pk", filter=Q(passed=True))))
+    return {row["trace__agent_id"]: WindowCounts(runs=row["n"], successes=row["s"]) for row in rows}
+
+
+def judge_pass_rate(monitor: Monitor, agents: Sequence[Agent], now: datetime) -> dict[Any, Condition]:
+    """Met when the share of runs a judge's score passes over the window is significantly below the previous
+    window's (or the named baseline's), by the engine's trend test, both with at least min_runs scores."""
+    window = _window_of(monitor, now)
+    before = Window(monitor.baseline.start, monitor.baseline.end) if monitor.baseline else window.previous
+    ids = [a.id for a in agents]
+    current, previous = score_counts(monitor, ids, window), score_counts(monitor, ids, before)
+    found = {}
+    for agent in agents:
+        now_counts, then = current.get(agent.id, WindowCounts()), previous.get(agent.id, WindowCounts())
+        if min(now_counts.runs, then.runs) < monitor.min_runs:
+            found[agent.id] = NOT_MET
+            continue
+        trend = reliability.trend(then.successes, then.runs, now_counts.successes, now_counts.runs)
+        rate, then_rate = (round(100 * c.successes / c.runs, 2) for c in (now_counts, then))
+        name = excerpt(monitor.score_name, 120)
+        found[agent.id] = Condition(
+            trend["significant"] and trend["direction"] == "down",
+            f"{agent.name}: {name} passes {rate}% against {then_rate}% ({trend['delta_pp']} pp, p={trend['p_value']})",
+            {"window": _span(window), "compared_with": {**_span(before), "baseline": monitor.baseline.name
+                                                        if monitor.baseline else None},
+             "figures": {"score": name, "scored_runs": now_counts.runs, "pass_rate": rate,
+                         "previous_scored_runs": then.runs, "previous_pass_rate": then_rate,
+                         "delta_pp": trend["delta_pp"], "p_value": trend["p_value"]}})
+    return found
+
+
 CHECKS: dict[str, Callable[[Monitor, Sequence[Agent], datetime], dict[Any, Condition]]] = {
     MonitorKind.RELIABILITY_DROP: reliability_drop,
     MonitorKind.NEW_PATTERN: new_pattern,
@@ -254,6 +293,7 @@ CHECKS: dict[str, Callable[[Monitor, Sequence[Agent], datetime], dict[Any, Condi
     MonitorKind.COST_SPIKE: cost_spike,
     MonitorKind.PII_FINDING: pii_finding,
     MonitorKind.SILENCE: silence,
+    MonitorKind.JUDGE_PASS_RATE: judge_pass_rate,
 }
 
 

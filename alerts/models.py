@@ -26,6 +26,7 @@ class MonitorKind(models.TextChoices):
     COST_SPIKE = "cost_spike", "Cost per run spike"
     PII_FINDING = "pii_finding", "PII or secret finding"
     SILENCE = "silence", "Silence"
+    JUDGE_PASS_RATE = "judge_pass_rate", "Judge score pass rate drop"
 
 
 class Severity(models.TextChoices):
@@ -75,6 +76,7 @@ class Monitor(models.Model):
     threshold_usd = models.DecimalField(max_digits=14, decimal_places=8, null=True, blank=True)
     spike_factor = models.FloatField(default=2.0)
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.HIGH)
+    score_name = models.CharField(max_length=120, blank=True, help_text="judge_pass_rate: the score (judge) watched.")
     webhooks = models.ManyToManyField(Webhook, blank=True, related_name="monitors")
     email_members = models.BooleanField(default=False)
     active = models.BooleanField(default=True)

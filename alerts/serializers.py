@@ -69,7 +69,8 @@ class MonitorInput(serializers.Serializer):
     min_runs = serializers.IntegerField(default=20, min_value=1, help_text="Fewest runs in each window compared "
                                                                           "(silence: sent in the day before)")
     baseline = serializers.UUIDField(required=False, allow_null=True, default=None,
-                                     help_text="reliability_drop: compare with this named baseline instead")
+                                     help_text="reliability_drop, judge_pass_rate: compare with this named "
+                                               "baseline instead")
     threshold_usd = serializers.DecimalField(max_digits=14, decimal_places=8, min_value=0, required=False,
                                              allow_null=True, default=None, coerce_to_string=False,
                                              help_text="cost_per_run: fire above this cost per run")
@@ -77,6 +78,8 @@ class MonitorInput(serializers.Serializer):
                                           help_text="cost_spike: fire at this multiple of the usual cost per run")
     severity = serializers.ChoiceField(Severity.choices, default=Severity.HIGH,
                                        help_text="pii_finding: the mildest finding severity that fires")
+    score_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="",
+                                       help_text="judge_pass_rate: the score watched (a judge's name)")
     webhooks = serializers.ListField(child=serializers.UUIDField(), default=list, max_length=20,
                                      help_text="Ids of the webhooks notified")
     email_members = serializers.BooleanField(default=False, help_text="Also e-mail every member")
@@ -94,7 +97,7 @@ class MonitorOutput(serializers.ModelSerializer):
     class Meta:
         model = Monitor
         fields = ["id", "name", "kind", "agents", "window_minutes", "min_runs", "baseline", "threshold_usd",
-                  "spike_factor", "severity", "webhooks", "email_members", "active", "muted", "created_at"]
+                  "spike_factor", "severity", "score_name", "webhooks", "email_members", "active", "muted", "created_at"]
 
     def get_agents(self, monitor: Monitor) -> list[str]:
         return [a.name for a in monitor.agents.all()]

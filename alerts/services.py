@@ -70,6 +70,7 @@ class MonitorData:
     threshold_usd: Any = None
     spike_factor: float = 2.0
     severity: str = "high"
+    score_name: str = ""
     webhooks: Sequence[Any] = ()
     email_members: bool = False
     active: bool = True
@@ -113,16 +114,18 @@ def _validated(organisation: Organisation, data: MonitorData) -> tuple[dict[str,
     agents = _agents(organisation, data.agents)
     baseline = _baseline(organisation, data.baseline)
     if baseline is not None:
-        if data.kind != MonitorKind.RELIABILITY_DROP:
-            raise InvalidInput("baseline", "only a reliability drop compares with a baseline")
+        if data.kind not in (MonitorKind.RELIABILITY_DROP, MonitorKind.JUDGE_PASS_RATE):
+            raise InvalidInput("baseline", "only a reliability drop or a judge's pass rate compares with a baseline")
         if any(a.id != baseline.agent_id for a in agents):
             raise InvalidInput("baseline", f"the baseline is of agent {baseline.agent.name!r}: watch that agent only")
         agents = [baseline.agent]
     if data.kind == MonitorKind.COST_PER_RUN and data.threshold_usd is None:
         raise InvalidInput("threshold_usd", "a cost per run monitor needs a threshold in USD")
+    if data.kind == MonitorKind.JUDGE_PASS_RATE and not data.score_name.strip():
+        raise InvalidInput("score_name", "a judge's pass rate monitor needs the score's name (the judge's name)")
     fields = {"name": data.name, "kind": data.kind, "window_minutes": data.window_minutes, "min_runs": data.min_runs,
               "baseline": baseline, "threshold_usd": data.threshold_usd, "spike_factor": data.spike_factor,
-              "severity": data.severity, "email_members": data.email_members, "active": data.active,
+              "severity": data.severity, "score_name": data.score_name.strip(), "email_members": data.email_members, "active": data.active,
               "muted": data.muted}
     return fields, agents, _webhooks(organisation, data.webhooks)
 

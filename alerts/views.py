@@ -28,6 +28,7 @@ class MonitorForm(forms.Form):
     threshold_usd = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=8)
     spike_factor = forms.FloatField(min_value=1.01, initial=2.0)
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.HIGH)
+    score_name = forms.CharField(max_length=120, required=False, help_text="For a judge's pass rate")
     webhooks = forms.MultipleChoiceField(required=False)
     email_members = forms.BooleanField(required=False)
 

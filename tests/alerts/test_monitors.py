@@ -126,7 +126,7 @@ def test_the_email_channel_mails_every_member_the_alert_without_raw_values(acme,
     assert sorted(m.to[0] for m in mail.outbox) == ["owner@acme.test", "viewer@acme.test"]
     message = mail.outbox[0]
     assert message.subject == "[Arc Eval] Alert firing: watch on alert-bot"
-    assert "4111 1111" not in message.body and "runs with medium or worse findings (payment_card)" in message.body
+    assert "4111 1111" not in message.body and "1 run with medium or worse findings (payment_card)" in message.body
     assert f"/o/acme/alerts/{alert.id}/" in message.body
     assert Delivery.objects.get(pk=email.pk).status == "delivered"
 
@@ -176,3 +176,29 @@ def test_window_counts_agree_with_the_dashboards_figures_over_whole_hours(acme, 
     [figures] = agent_figures(acme.organisation, [agent], window)
     counts = window_counts(acme.organisation, [agent.id], window)[agent.id]
     assert (counts.runs, counts.successes) == (figures.runs, figures.successes) == (31, 21)
+
+
+def score_runs(tenant, api, prefix: str, passed: list[bool], at=None) -> None:
+    from judges.models import Score
+    from traces.models import Trace
+
+    send(api, [run(f"{prefix}{i}", True, at=at) for i in range(len(passed))])
+    traces = Trace.objects.for_org(tenant.organisation).filter(trace_id__startswith=prefix).order_by("trace_id")
+    Score.objects.bulk_create(Score(organisation=tenant.organisation, trace=trace, name="helpfulness", value=float(ok),
+                                    passed=ok) for trace, ok in zip(traces, passed, strict=True))
+
+
+def test_a_judge_scores_pass_rate_drop_fires_by_the_trend_test(acme, acme_api):
+    monitor = monitor_of(acme_api, kind="judge_pass_rate", score_name="helpfulness", min_runs=20, window_minutes=60)
+    score_runs(acme, acme_api, "then", [True] * 28 + [False] * 2, at=ago(90))
+    score_runs(acme, acme_api, "now", [True] * 24 + [False] * 6)
+    assert check(monitor) == []  # 80% against 93%: not significant on 30 runs
+    score_runs(acme, acme_api, "worse", [False] * 20)
+    [alert] = check(monitor)
+    assert alert.evidence["figures"]["pass_rate"] == 48.0 and alert.evidence["figures"]["previous_pass_rate"] == 93.33
+    assert alert.summary.startswith("alert-bot: helpfulness passes 48.0% against 93.33%")
+
+
+def test_a_judge_pass_rate_monitor_needs_the_scores_name(acme_api):
+    response = acme_api.post("/api/v1/monitors", {"name": "x", "kind": "judge_pass_rate"})
+    assert response.status_code == 400 and response.json()["error"]["field"] == "score_name"
