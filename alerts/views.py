@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -25,7 +27,7 @@ class MonitorForm(forms.Form):
     window_minutes = forms.IntegerField(min_value=1, initial=60)
     min_runs = forms.IntegerField(min_value=1, initial=20)
     baseline = forms.ChoiceField(required=False)
-    threshold_usd = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=8)
+    threshold_usd = forms.DecimalField(label="Threshold (USD per run)", required=False, min_value=0, max_digits=14, decimal_places=8)
     spike_factor = forms.FloatField(min_value=1.01, initial=2.0)
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.HIGH)
     score_name = forms.CharField(max_length=120, required=False, help_text="For a judge's pass rate")
@@ -43,7 +45,7 @@ class MonitorForm(forms.Form):
 
 class WebhookForm(forms.Form):
     name = forms.CharField(max_length=120)
-    url = forms.CharField(max_length=2000)
+    url = forms.CharField(label="URL", max_length=2000)
     format = forms.ChoiceField(choices=WebhookFormat.choices)
 
 
@@ -68,12 +70,22 @@ def index(request):
     return _index(request)
 
 
+def _span(span: dict | None) -> dict | None:
+    """An evidence window's ISO moments as datetimes, for the page to format."""
+    if not span:
+        return None
+    return {**span, "start": datetime.fromisoformat(span["start"]), "end": datetime.fromisoformat(span["end"])}
+
+
 @org_view()
 def alert_detail(request, alert_id):
     alert = get_for_org_or_404(selectors.alerts_for(request.organisation), request.organisation, id=alert_id)
-    return render(request, "alerts/alert.html", {"nav": "alerts", "alert": alert,
-                                                 "evidence": alert.evidence or {},
-                                                 "can_snooze": request.membership.can(Role.MEMBER)})
+    evidence = alert.evidence or {}
+    return render(request, "alerts/alert.html", {
+        "nav": "alerts", "alert": alert, "evidence": evidence,
+        "figures": [(name.replace("_", " ").capitalize(), value) for name, value in (evidence.get("figures") or {}).items()],
+        "window": _span(evidence.get("window")), "compared_with": _span(evidence.get("compared_with")),
+        "can_snooze": request.membership.can(Role.MEMBER)})
 
 
 @require_POST
