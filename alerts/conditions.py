@@ -65,35 +65,74 @@ def _latest_runs(monitor: Monitor, agent_ids: Sequence[Any], window: Window, whe
     return found
 
 
-def reliability_drop(monitor: Monitor, agents: Sequence[Agent], now: datetime) -> dict[Any, Condition]:
-    """Met when the success rate over the window is significantly below the previous window's (or the named
-    baseline's) by the engine's trend test, both with at least min_runs runs."""
+@dataclass(frozen=True)
+class _Drop:
+    """A rate over the window against the same rate before it (the previous window or a baseline)."""
+
+    window: Window
+    before: Window
+    rate: float
+    previous_rate: float
+    current: WindowCounts
+    previous: WindowCounts
+    trend: dict[str, Any]
+
+    @property
+    def met(self) -> bool:
+        return self.trend["significant"] and self.trend["direction"] == "down"
+
+    def evidence(self, monitor: Monitor, figures: dict[str, Any], **more: Any) -> dict[str, Any]:
+        return {"window": _span(self.window),
+                "compared_with": {**_span(self.before), "baseline": monitor.baseline.name if monitor.baseline else None},
+                "figures": {**figures, "delta_pp": self.trend["delta_pp"], "p_value": self.trend["p_value"]}, **more}
+
+
+Counter = Callable[[Monitor, Sequence[Any], Window], dict[Any, WindowCounts]]
+
+
+def _drops(monitor: Monitor, agents: Sequence[Agent], now: datetime, counter: Counter) -> dict[Any, _Drop | None]:
+    """Per agent, the counts of both windows and the engine's trend test between them (its rollup, as the
+    dashboards flag a trend); None where either window has fewer than min_runs."""
     window = _window_of(monitor, now)
     before = Window(monitor.baseline.start, monitor.baseline.end) if monitor.baseline else window.previous
     ids = [a.id for a in agents]
-    current, previous = window_counts(monitor.organisation, ids, window), window_counts(monitor.organisation, ids, before)
-    failing = _latest_runs(monitor, ids, window)
-    found = {}
+    current, previous = counter(monitor, ids, window), counter(monitor, ids, before)
+    found: dict[Any, _Drop | None] = {}
     for agent in agents:
         now_counts, then = current.get(agent.id, WindowCounts()), previous.get(agent.id, WindowCounts())
         if min(now_counts.runs, then.runs) < monitor.min_runs:
-            found[agent.id] = NOT_MET
+            found[agent.id] = None
             continue
         figures = reliability.rollup(now_counts, then)
-        then_rate = round(100 * then.successes / then.runs, 2)
-        trend = figures["trend"]
-        met = trend["significant"] and trend["direction"] == "down"
-        against = f"baseline {excerpt(monitor.baseline.name, 60)}" if monitor.baseline else "the previous window"
-        found[agent.id] = Condition(
-            met, f"{agent.name}: reliability {figures['reliability']}% against {then_rate}% in {against} "
-                 f"({trend['delta_pp']} pp, p={trend['p_value']})",
-            {"window": _span(window), "compared_with": {**_span(before), "baseline": monitor.baseline.name
-                                                        if monitor.baseline else None},
-             "figures": {"runs": now_counts.runs, "successes": now_counts.successes,
-                         "reliability": figures["reliability"], "previous_runs": then.runs,
-                         "previous_successes": then.successes, "previous_reliability": then_rate,
-                         "delta_pp": trend["delta_pp"], "p_value": trend["p_value"]},
-             "runs": failing.get(agent.id, [])})
+        found[agent.id] = _Drop(window, before, figures["reliability"], reliability.rollup(then)["reliability"],
+                                now_counts, then, figures["trend"])
+    return found
+
+
+def _run_counts(monitor: Monitor, agent_ids: Sequence[Any], window: Window) -> dict[Any, WindowCounts]:
+    return window_counts(monitor.organisation, agent_ids, window)
+
+
+def _against(monitor: Monitor) -> str:
+    return f"baseline {excerpt(monitor.baseline.name, 60)}" if monitor.baseline else "the previous window"
+
+
+def reliability_drop(monitor: Monitor, agents: Sequence[Agent], now: datetime) -> dict[Any, Condition]:
+    """Met when the success rate over the window is significantly below the previous window's (or the named
+    baseline's) by the engine's trend test, both with at least min_runs runs."""
+    drops = _drops(monitor, agents, now, _run_counts)
+    failing = _latest_runs(monitor, [a.id for a in agents], _window_of(monitor, now))
+    found = {}
+    for agent in agents:
+        drop = drops[agent.id]
+        found[agent.id] = NOT_MET if drop is None else Condition(
+            drop.met, f"{agent.name}: reliability {drop.rate}% against {drop.previous_rate}% in {_against(monitor)} "
+                      f"({drop.trend['delta_pp']} pp, p={drop.trend['p_value']})",
+            drop.evidence(monitor, {"runs": drop.current.runs, "successes": drop.current.successes,
+                                    "reliability": drop.rate, "previous_runs": drop.previous.runs,
+                                    "previous_successes": drop.previous.successes,
+                                    "previous_reliability": drop.previous_rate},
+                          runs=failing.get(agent.id, [])))
     return found
 
 
@@ -261,27 +300,17 @@ def score_counts(monitor: Monitor, agent_ids: Sequence[Any], window: Window) -> 
 def judge_pass_rate(monitor: Monitor, agents: Sequence[Agent], now: datetime) -> dict[Any, Condition]:
     """Met when the share of runs a judge's score passes over the window is significantly below the previous
     window's (or the named baseline's), by the engine's trend test, both with at least min_runs scores."""
-    window = _window_of(monitor, now)
-    before = Window(monitor.baseline.start, monitor.baseline.end) if monitor.baseline else window.previous
-    ids = [a.id for a in agents]
-    current, previous = score_counts(monitor, ids, window), score_counts(monitor, ids, before)
+    drops = _drops(monitor, agents, now, score_counts)
+    name = excerpt(monitor.score_name, 120)
     found = {}
     for agent in agents:
-        now_counts, then = current.get(agent.id, WindowCounts()), previous.get(agent.id, WindowCounts())
-        if min(now_counts.runs, then.runs) < monitor.min_runs:
-            found[agent.id] = NOT_MET
-            continue
-        trend = reliability.trend(then.successes, then.runs, now_counts.successes, now_counts.runs)
-        rate, then_rate = (round(100 * c.successes / c.runs, 2) for c in (now_counts, then))
-        name = excerpt(monitor.score_name, 120)
-        found[agent.id] = Condition(
-            trend["significant"] and trend["direction"] == "down",
-            f"{agent.name}: {name} passes {rate}% against {then_rate}% ({trend['delta_pp']} pp, p={trend['p_value']})",
-            {"window": _span(window), "compared_with": {**_span(before), "baseline": monitor.baseline.name
-                                                        if monitor.baseline else None},
-             "figures": {"score": name, "scored_runs": now_counts.runs, "pass_rate": rate,
-                         "previous_scored_runs": then.runs, "previous_pass_rate": then_rate,
-                         "delta_pp": trend["delta_pp"], "p_value": trend["p_value"]}})
+        drop = drops[agent.id]
+        found[agent.id] = NOT_MET if drop is None else Condition(
+            drop.met, f"{agent.name}: {name} passes {drop.rate}% against {drop.previous_rate}% in "
+                      f"{_against(monitor)} ({drop.trend['delta_pp']} pp, p={drop.trend['p_value']})",
+            drop.evidence(monitor, {"score": name, "scored_runs": drop.current.runs, "pass_rate": drop.rate,
+                                    "previous_scored_runs": drop.previous.runs,
+                                    "previous_pass_rate": drop.previous_rate}))
     return found
 
 

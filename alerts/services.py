@@ -193,7 +193,7 @@ def evaluate_monitor(monitor_id: Any, now: datetime | None = None) -> int:
                 alert.summary, alert.evidence = condition.summary[:300], condition.evidence
                 alert.save(update_fields=["summary", "evidence"])
             elif alert is not None:
-                resolve(alert)
+                resolve(alert, condition.evidence)
                 changed += 1
         for alert in open_alerts.values():  # agents the monitor no longer watches
             resolve(alert)
@@ -209,9 +209,11 @@ def _open(monitor: Monitor, agent_id: Any, condition: conditions.Condition) -> A
     return alert
 
 
-def resolve(alert: Alert) -> Alert:
+def resolve(alert: Alert, evidence: dict[str, Any] | None = None) -> Alert:
+    """Resolved, keeping the figures that show the recovery when there are any (the resolved notification's)."""
     alert.status, alert.resolved_at = AlertStatus.RESOLVED, timezone.now()
-    alert.save(update_fields=["status", "resolved_at"])
+    alert.evidence = evidence or alert.evidence
+    alert.save(update_fields=["status", "resolved_at", "evidence"])
     notify(alert, "resolved")
     return alert
 

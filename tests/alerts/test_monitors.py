@@ -196,7 +196,7 @@ def test_a_judge_scores_pass_rate_drop_fires_by_the_trend_test(acme, acme_api):
     score_runs(acme, acme_api, "worse", [False] * 20)
     [alert] = check(monitor)
     assert alert.evidence["figures"]["pass_rate"] == 48.0 and alert.evidence["figures"]["previous_pass_rate"] == 93.33
-    assert alert.summary.startswith("alert-bot: helpfulness passes 48.0% against 93.33%")
+    assert alert.summary.startswith("alert-bot: helpfulness passes 48.0% against 93.33% in the previous window")
 
 
 def test_a_judge_pass_rate_monitor_needs_the_scores_name(acme_api):
