@@ -202,3 +202,34 @@ def test_a_judge_scores_pass_rate_drop_fires_by_the_trend_test(acme, acme_api):
 def test_a_judge_pass_rate_monitor_needs_the_scores_name(acme_api):
     response = acme_api.post("/api/v1/monitors", {"name": "x", "kind": "judge_pass_rate"})
     assert response.status_code == 400 and response.json()["error"]["field"] == "score_name"
+
+
+def test_a_monitor_changes_only_the_fields_given(acme_api):
+    monitor = make_monitor(acme_api, kind="reliability_drop", min_runs=30)
+    changed = api_call(acme_api, "patch", f"/api/v1/monitors/{monitor['id']}", {"window_minutes": 15})
+    assert changed.status_code == 200
+    assert (changed.json()["window_minutes"], changed.json()["min_runs"], changed.json()["kind"]) == \
+        (15, 30, "reliability_drop")
+    assert api_call(acme_api, "patch", f"/api/v1/monitors/{monitor['id']}", {"kind": "x"}).status_code == 400
+    assert acme_api.delete(f"/api/v1/monitors/{monitor['id']}").status_code == 204
+    assert acme_api.get(f"/api/v1/monitors/{monitor['id']}").status_code == 404
+
+
+def test_alerts_are_listed_by_status_and_monitor(acme_api):
+    monitor = monitor_of(acme_api, kind="new_pattern")
+    send(acme_api, [run("boom", False)])
+    [alert] = check(monitor)
+    assert [a["id"] for a in acme_api.get("/api/v1/alerts?status=firing").json()["results"]] == [str(alert.id)]
+    assert acme_api.get("/api/v1/alerts?status=resolved").json()["results"] == []
+    assert acme_api.get(f"/api/v1/alerts?monitor={monitor.id}").json()["results"][0]["monitor_name"] == "watch"
+    assert acme_api.get("/api/v1/alerts?monitor=nonsense").json()["results"] == []
+    assert acme_api.get("/api/v1/alerts?status=burning").status_code == 400
+
+
+def test_beats_safety_net_checks_every_organisations_monitors(acme_api):
+    from alerts.tasks import evaluate_all_monitors
+
+    send(acme_api, [run(f"busy{i}", True, at=ago(120 + i)) for i in range(30)])
+    monitor = monitor_of(acme_api, kind="silence", min_runs=20)
+    assert evaluate_all_monitors() == 1
+    assert Alert.objects.get(monitor=monitor).status == "firing"
