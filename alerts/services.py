@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import Iterable, Sequence
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from traces.models import Agent
 from . import conditions, payloads
 from .models import Alert, AlertStatus, Channel, Delivery, Monitor, MonitorKind, Webhook, WebhookFormat
 
+log = logging.getLogger(__name__)
 SECRET_PREFIX = "arcwh_"  # noqa: S105 - a label before the random part, not a secret
 
 
@@ -168,7 +170,10 @@ def evaluate_monitors(organisation_ids: Iterable[Any], now: datetime | None = No
     changed = 0
     monitors = Monitor.objects.filter(organisation_id__in=list(organisation_ids), active=True).values_list("pk", flat=True)
     for monitor_id in monitors:
-        changed += evaluate_monitor(monitor_id, now)
+        try:
+            changed += evaluate_monitor(monitor_id, now)
+        except DatabaseError:  # one monitor's failure must not keep the others from being checked
+            log.exception("checking monitor %s failed; the next check tries again", monitor_id)
     return changed
 
 
