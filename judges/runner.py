@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from arcweb.encryption import unseal
@@ -149,48 +149,69 @@ def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid
     try:
         for judge in judges:
             agent_ids = {a.id for a in judge.agents.all()}
-            for evaluation in evaluations:
-                trace = traces.get(evaluation.trace_id)
-                if evaluation.organisation_id != judge.organisation_id or trace is None \
-                        or not wants(judge, agent_ids, evaluation, trace.tags):
-                    continue
-                score = _claim(judge, evaluation, retry)
-                if score is None:
-                    continue
+            picked = [e for e in evaluations if e.organisation_id == judge.organisation_id
+                      and e.trace_id in traces and wants(judge, agent_ids, e, traces[e.trace_id].tags)]
+            for evaluation, score in _claim(judge, picked, retry):
                 if certain_failure(judge, evaluation):
                     _finish(score, status=ScoreStatus.SKIPPED, status_reason=SKIP_CERTAIN)
                     continue
                 if judge.connection_id not in clients:
                     endpoint = endpoint_of(judge.connection)
                     clients[judge.connection_id] = (endpoint, model_client.client_for(endpoint))
-                jobs.append(_Job(score, judge, trace, *clients[judge.connection_id]))
-        if not jobs:
-            return 0
-        gates = _budget_gates({job.judge for job in jobs})
-        with ThreadPoolExecutor(min(settings.ARC_JUDGE_CONCURRENCY, len(jobs))) as pool:
-            made = sum(pool.map(lambda job: _run_job(job, gates), jobs))
-        return made
+                jobs.append(_Job(score, judge, traces[evaluation.trace_id], *clients[judge.connection_id]))
+        return _run_all(jobs) if jobs else 0
     finally:
         for _, client in clients.values():
             client.close()
 
 
-def _claim(judge: Judge, evaluation: Evaluation, retry: bool) -> Score | None:
-    """This worker's pending score for the run, or None when the run has (or is getting) one from the judge."""
-    fields = {"organisation_id": judge.organisation_id, "evaluation_id": evaluation.pk, "name": judge.name,
-              "source": Source.JUDGE, "status": ScoreStatus.PENDING, "model": judge.model or
-              judge.connection.default_model}
-    try:
-        with transaction.atomic():
-            return Score.objects.create(judge=judge, trace_id=evaluation.trace_id, **fields)
-    except IntegrityError:
-        pass
-    if not retry:
-        return None
-    taken = Score.objects.filter(judge=judge, trace_id=evaluation.trace_id,
-                                 status__in=(ScoreStatus.ERROR, ScoreStatus.SKIPPED)).update(
-        **fields, status_reason="", created_at=timezone.now())
-    return Score.objects.get(judge=judge, trace_id=evaluation.trace_id) if taken else None
+def _claim(judge: Judge, evaluations: list[Evaluation], retry: bool) -> list[tuple[Evaluation, Score]]:
+    """The runs this worker judges, each with its pending score: those the judge has no score for (one insert;
+    a row another worker inserted first is skipped by the constraint), and with `retry` those whose score was
+    an error or a skip."""
+    if not evaluations:
+        return []
+    fields = {"organisation_id": judge.organisation_id, "name": judge.name, "source": Source.JUDGE,
+              "status": ScoreStatus.PENDING, "model": judge.model or judge.connection.default_model}
+    rows = [Score(judge=judge, trace_id=e.trace_id, evaluation_id=e.pk, **fields) for e in evaluations]
+    Score.objects.bulk_create(rows, ignore_conflicts=True)
+    inserted = set(Score.objects.filter(id__in=[r.id for r in rows]).values_list("id", flat=True))
+    claimed = [(e, r) for e, r in zip(evaluations, rows, strict=True) if r.id in inserted]
+    if retry:
+        for evaluation in evaluations:
+            again = Score.objects.filter(judge=judge, trace_id=evaluation.trace_id,
+                                         status__in=(ScoreStatus.ERROR, ScoreStatus.SKIPPED))
+            if again.update(**fields, status_reason="", created_at=timezone.now()):
+                claimed.append((evaluation, Score.objects.get(judge=judge, trace_id=evaluation.trace_id)))
+    return claimed
+
+
+def _run_all(jobs: list[_Job]) -> int:
+    """Run the calls on ARC_JUDGE_CONCURRENCY threads, each keeping its database connection until it is done."""
+    gates = _budget_gates({job.judge for job in jobs})
+    waiting = queue.SimpleQueue()
+    for job in jobs:
+        waiting.put(job)
+    made = []
+
+    def work() -> None:
+        try:
+            while True:
+                try:
+                    job = waiting.get_nowait()
+                except queue.Empty:
+                    return
+                made.append(_run_job(job, gates))
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=work, name="arc-eval-judge-call", daemon=True)
+               for _ in range(min(settings.ARC_JUDGE_CONCURRENCY, len(jobs)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(made)
 
 
 def _budget_gates(judges: set[Judge]) -> dict[tuple, _Gate]:
@@ -212,8 +233,6 @@ def _run_job(job: _Job, gates: dict[tuple, _Gate]) -> bool:
         log.exception("judge %s on trace %s failed", job.judge.id, job.trace.id)
         _finish(job.score, status=ScoreStatus.ERROR, status_reason="internal error")
         return False
-    finally:
-        connection.close()  # the pool thread's own connection
 
 
 def _judge_one(job: _Job, judge_gate: _Gate, org_gate: _Gate) -> bool:

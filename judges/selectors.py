@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from arcweb.models import Organisation
@@ -58,6 +58,23 @@ def judges(organisation: Organisation) -> QuerySet:
 def trace_scores(organisation: Organisation, trace_id: uuid.UUID) -> QuerySet:
     return Score.objects.for_org(organisation).filter(trace_id=trace_id).select_related("judge").order_by(
         "created_at")
+
+
+def agent_scores(organisation: Organisation, agent: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Per score name and source on the agent's runs started in [start, end): finished scores, the share that
+    passed (of those with a verdict), the mean value and what the judge calls cost. The agent page and the
+    reports read it here."""
+    rows = (Score.objects.for_org(organisation)
+            .filter(status=ScoreStatus.DONE, trace__agent=agent, trace__started_at__gte=start,
+                    trace__started_at__lt=end)
+            .values("name", "source").order_by("name", "source")
+            .annotate(runs=Count("id"), n_passed=Count("id", filter=Q(passed=True)),
+                      with_verdict=Count("id", filter=Q(passed__isnull=False)), mean=Avg("value"),
+                      cost=Sum("cost_usd")))
+    return [{"name": r["name"], "source": r["source"], "runs": r["runs"],
+             "pass_share": r["n_passed"] / r["with_verdict"] if r["with_verdict"] else None,
+             "mean_value": round(r["mean"], 3) if r["mean"] is not None else None,
+             "cost_usd": r["cost"]} for r in rows]
 
 
 def cost_figures(judge: Judge) -> dict[str, Any]:

@@ -31,7 +31,7 @@ class ConnectionForm(forms.Form):
 class JudgeForm(forms.Form):
     name = forms.CharField(max_length=120, required=False)
     template = forms.ChoiceField(choices=Template.choices)
-    rubric = forms.CharField(required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 3}))
+    rubric = forms.CharField(required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 2}))
     connection = forms.ChoiceField()
     model = forms.CharField(max_length=200, required=False, help_text="Blank: the connection's model")
     agents = forms.MultipleChoiceField(required=False, help_text="None picked: every agent")

@@ -27,6 +27,7 @@ from evaluations import figures, selectors
 from evaluations.engine import ENGINE_VERSION
 from evaluations.figures import AgentFigures
 from evaluations.models import Baseline, Evaluation, EvaluationStatus, PatternStatus
+from judges import selectors as judge_selectors
 from traces.models import Agent
 
 from .models import DEFAULT_SECTIONS, SECTIONS, Paper, PdfStatus, Report, ReportPdf, ReportSchedule, ShareLink
@@ -108,6 +109,7 @@ def agent_snapshot(organisation: Organisation, agent_figures: AgentFigures, *,
         "series": _series(organisation, [agent], span),
         "compliance": _compliance(organisation, agent, span.start, span.end),
         "patterns": _patterns(organisation, agent),
+        "scores": judge_selectors.agent_scores(organisation, agent, span.start, span.end),
     }
     if baseline is not None and baseline.agent_id == agent.id:
         entry["baseline"] = {"name": baseline.name, "start": baseline.start, "end": baseline.end,

@@ -15,6 +15,7 @@ from arcweb.services import create_api_key
 from arcweb.tenancy import get_for_org_or_404, org_view
 from arcweb.windows import PAGE_WINDOWS, page_window, window
 from evaluations import selectors as evaluation_selectors
+from judges import selectors as judge_selectors
 from traces import selectors as trace_selectors
 from traces.models import Agent
 
@@ -104,6 +105,8 @@ def agent_detail(request, agent_id):
         "baselines": evaluation_selectors.baselines_for(organisation, agent)[:20],
         "can_write": request.membership.can(Role.MEMBER),
         "agreement": evaluation_selectors.label_agreement(organisation, agent).get(agent.id),
+        "scores": judge_selectors.agent_scores(organisation, agent, page.figures.window.start,
+                                               page.figures.window.end),
     }
     template = "reports/agent.html#body" if request.htmx else "reports/agent.html"
     return render(request, template, context)

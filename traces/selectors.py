@@ -75,6 +75,7 @@ def has_tag(tag: str) -> Q | Contains:
 
 EXPLORER_PAGE = 50
 OUTCOMES = ("success", "failure", "pending")
+SCORE_RESULTS = ("pass", "fail")
 # The trigram indexes on input and output (migration 0002) serve substrings of three characters or more;
 # a shorter one would scan every run of the organisation.
 SEARCH_MIN_CHARS = 3
@@ -129,6 +130,9 @@ class ExplorerFilters:
     until: datetime | None = None
     text: str = ""
     tag: str = ""
+    # Runs with a score of this name (a judge's or a client's), and with `score_result` one that passed or failed.
+    score: str = ""
+    score_result: str = ""
     # Runs sharing the session / user of the run with this id: ids go in URLs, never the client's values.
     session_of: str = ""
     user_of: str = ""
@@ -150,7 +154,8 @@ class ExplorerFilters:
                    framework=(params.get("framework") or "")[:64], grade=(params.get("grade") or "")[:3],
                    category=(params.get("category") or "")[:40], compliance=params.get("compliance") == "1",
                    since=when("since"), until=when("until"), text=(params.get("q") or "").strip()[:200],
-                   tag=(params.get("tag") or "").strip()[:200],
+                   tag=(params.get("tag") or "").strip()[:200], score=(params.get("score") or "").strip()[:120],
+                   score_result=result if (result := params.get("score_result", "")) in SCORE_RESULTS else "",
                    session_of=uuid_text(params.get("session_of")), user_of=uuid_text(params.get("user_of")),
                    sort=sort if (sort := params.get("sort", "")).lstrip("-") in SORTS else DEFAULT_SORT)
 
@@ -174,7 +179,8 @@ class ExplorerFilters:
     @property
     def active(self) -> bool:
         return any((self.agent, self.outcome, self.framework, self.grade, self.category, self.compliance,
-                    self.since, self.until, self.search, self.tag, self.session_of, self.user_of))
+                    self.since, self.until, self.search, self.tag, self.score, self.score_result, self.session_of,
+                    self.user_of))
 
 
 def uuid_text(raw: Any) -> str:
@@ -254,6 +260,8 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
             Q(_in__icontains=filters.search) | Q(_out__icontains=filters.search))
     if filters.tag:
         queryset = queryset.filter(has_tag(filters.tag))
+    if filters.score or filters.score_result:
+        queryset = queryset.filter(id__in=scored(organisation, filters.score, filters.score_result))
     for field, run_id in (("session_id", filters.session_of), ("user_id", filters.user_of)):
         if run_id:
             # `<> ''` lets PostgreSQL use the partial index; an unknown run (or another organisation's) matches none.
@@ -274,6 +282,17 @@ def explore_traces(organisation: Organisation, filters: ExplorerFilters, *, curs
     rows = list(queryset.order_by(*order)[: limit + 1])
     following = encode_cursor(rows[limit - 1].sorted_by, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], following
+
+
+def scored(organisation: Organisation, name: str, result: str) -> QuerySet:
+    """Ids of runs with a finished score of that name (any name when empty) that passed or failed (either when
+    empty). Scores are the judges app's rows, reached through their relation to the run."""
+    wanted = Q(scores__status="done")
+    if name:
+        wanted &= Q(scores__name=name)
+    if result:
+        wanted &= Q(scores__passed=result == "pass")
+    return Trace.objects.for_org(organisation).filter(wanted).values("id")
 
 
 GROUP_FIELDS = {"sessions": "session_id", "users": "user_id"}

@@ -623,9 +623,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", default="7d", help="24h, 7d, 30d (1h to 400d; default %(default)s)")
     p.set_defaults(run=cmd_reliability)
 
-    from .experiment_cli import add_parser as add_experiment_parser  # it imports this module's helpers
+    from .experiment_cli import add_parser as add_experiment_parser  # they import this module's helpers
+    from .judges_cli import add_parsers as add_judges_parsers
 
     add_experiment_parser(sub, common)
+    add_judges_parsers(sub, common)
     return parser
 
 

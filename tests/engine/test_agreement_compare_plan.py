@@ -20,6 +20,16 @@ def test_cohens_kappa_hand_checked():
     # po = 35/50 = 0.7; auto pass 25/50, human pass 30/50 -> pe = 0.5*0.6 + 0.5*0.4 = 0.5; kappa = 0.4
     result = from_counts(both_pass=20, both_fail=15, auto_pass_human_fail=5, auto_fail_human_pass=10)
     assert (result.n, result.accuracy, result.kappa) == (50, 0.7, 0.4)
+    # se = sqrt(0.7 * 0.3 / (50 * 0.5^2)) = sqrt(0.0168) = 0.129615; 1.959964 * se = 0.254041
+    assert (result.kappa_low, result.kappa_high) == (0.146, 0.654)
+
+
+def test_kappas_interval_on_few_labels_hand_checked():
+    # 6 runs, 4 agree; judge and team each pass half -> pe 0.5, kappa 1/3; se = sqrt((2/3)(1/3) / (6 * 0.25))
+    # = 0.384900, margin 0.754390 -> [-0.4211, 1.0877], the top clipped to 1
+    pairs = [(True, True), (False, False), (True, False), (False, False), (True, True), (False, True)]
+    result = agreement(pairs)
+    assert (result.accuracy, result.kappa, result.kappa_low, result.kappa_high) == (0.6667, 0.3333, -0.4211, 1.0)
 
 
 def test_agreement_from_pairs():

@@ -49,7 +49,7 @@ class ModelServer:
                 with server.lock:
                     step = server.script.pop(0) if server.script else {}
                     server.requests.append({"path": self.path, "body": body, "text": raw.decode(),
-                                            "headers": dict(self.headers), "status": step.get("status", 200)})
+                                            "headers": {k.lower(): v for k, v in self.headers.items()}, "status": step.get("status", 200)})
                 time.sleep(step.get("delay", server.delay))
                 if step.get("status"):
                     self.reply(step["status"], {"error": {"message": "scripted", "type": "rate_limit_error"}},

@@ -51,7 +51,7 @@ def send(api, *traces) -> list[str]:
 
 def run(name: str, wrong: bool = False, **overrides) -> dict:
     answer = f"{WRONG} in transit" if wrong else "Shipped"
-    return sample_trace(name, output={"answer": answer}, **overrides)
+    return sample_trace(name, **{"output": {"answer": answer}, **overrides})
 
 
 def settled(trace_ids, count=1):
@@ -73,7 +73,7 @@ def test_scores_carry_the_verdict_and_the_exact_cost_and_the_judge_adds_them_up(
     assert [Decimal(s[0]["cost_usd"]) for s in scores] == [GPT_CALL, GPT_CALL]
     assert all(s[0]["source"] == "judge" and s[0]["model"] == "gpt-4o-mini" and not s[0]["unpriced"] for s in scores)
     call = openai_server.calls()[0]
-    assert call["path"] == "/v1/chat/completions" and call["headers"]["Authorization"] == f"Bearer {KEY}"
+    assert call["path"] == "/v1/chat/completions" and call["headers"]["authorization"] == f"Bearer {KEY}"
     assert call["body"]["response_format"]["type"] == "json_schema"
     detail = acme_api.get(f"/api/v1/judges/{judge['id']}").json()
     assert detail["judged"] == 2 and Decimal(detail["spend_today_usd"]) == 2 * GPT_CALL
@@ -87,7 +87,8 @@ def test_an_anthropic_endpoint_is_asked_through_a_forced_tool(acme_api, anthropi
     score = score_of(trace)
     assert (score.status, score.passed, score.cost_usd) == ("done", False, HAIKU_CALL)
     call = anthropic_server.calls()[0]
-    assert call["path"] == "/v1/messages" and call["headers"]["x-api-key"] == KEY
+    assert call["path"] == "/v1/messages" and "anthropic-version" in call["headers"]
+    assert KEY in call["headers"].get("x-api-key", "") + call["headers"].get("authorization", "")
     assert call["body"]["tool_choice"] == {"type": "tool", "name": "record_verdict"}
 
 
@@ -293,7 +294,7 @@ def test_agreement_with_the_labels_is_shown_from_the_first_label_with_its_count(
     assert (agreement["n"], agreement["accuracy"], agreement["kappa"], agreement["calibrated"]) == \
         (6, 0.6667, 0.3333, True)
     assert (agreement["both_pass"], agreement["both_fail"], agreement["auto_pass_human_fail"],
-            agreement["auto_fail_human_pass"]) == (2, 2, 0, 2)
+            agreement["auto_fail_human_pass"]) == (2, 2, 1, 1)
     assert sorted(agreement["disagreeing_trace_ids"]) == sorted([traces[2], traces[5]])
 
 
@@ -341,3 +342,23 @@ def test_the_pages_show_connections_judges_calibration_and_a_runs_scores(acme, a
     assert "completion judge" in scores and "pass" in scores and "scripted" in scores
     viewer = logged_in(acme.viewer)
     assert viewer.post("/o/acme/settings/model-connections/new/", {"name": "x"}).status_code == 403
+
+
+def test_scores_show_on_the_agent_page_in_reports_and_filter_the_explorer(acme, acme_api, openai_server):
+    from reports.services import create_report
+    from traces.models import Agent
+
+    make_judge(acme_api, connect(acme_api, openai_server))
+    right, wrong = send(acme_api, run("e1"), run("e2", wrong=True))
+    assert wait_until(settled([right, wrong]))
+    agent = Agent.objects.get(name="support-bot")
+    report = create_report(organisation=acme.organisation, agents=[agent], window="7d")
+    (scores,) = [a["scores"] for a in report.snapshot["agents"]]
+    assert [(s["name"], s["runs"], s["pass_share"], s["mean_value"]) for s in scores] == \
+        [("completion judge", 2, 0.5, 0.5)]
+    owner = logged_in(acme.owner)
+    page = owner.get(f"/o/acme/agents/{agent.id}/").content.decode()
+    assert "completion judge" in page and "50%" in page
+    failed = owner.get("/o/acme/traces/?score=completion+judge&score_result=fail").content.decode()
+    assert wrong in failed and right not in failed
+    assert right in owner.get("/o/acme/traces/?score_result=pass").content.decode()

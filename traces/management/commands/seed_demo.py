@@ -1,4 +1,7 @@
+from io import StringIO
+
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from arcweb.models import ApiKey, Organisation
@@ -32,7 +35,11 @@ class Command(BaseCommand):
         existing = ApiKey.objects.for_org(organisation).filter(name="demo", revoked_at=None).first()
         full = None if existing else create_api_key(organisation=organisation, owner=user, name="demo")[1]
         if url:
-            self.stdout.write(_ready_block(url.rstrip("/"), traces=len(result.accepted), key=full, existing=existing))
+            # The judges app (above this one) says how to connect a judge, or connects ARC_DEMO_JUDGE_URL's.
+            judge = StringIO()
+            call_command("demo_judge", stdout=judge)
+            self.stdout.write(_ready_block(url.rstrip("/"), traces=len(result.accepted), key=full, existing=existing,
+                                           judge=judge.getvalue().rstrip("\n")))
             return
         self.stdout.write(f"demo traces: {created} new, {len(result.accepted) - created} already loaded")
         if full:
@@ -42,7 +49,7 @@ class Command(BaseCommand):
             self.stdout.write("the demo API key exists (shown once when created); make another in Settings")
 
 
-def _ready_block(url: str, *, traces: int, key: str | None, existing: ApiKey | None) -> str:
+def _ready_block(url: str, *, traces: int, key: str | None, existing: ApiKey | None, judge: str) -> str:
     """What `make run` ends with: where, who, which key, and what to type next."""
     if key:
         key_line = f"{key}   (shown once: copy it now)"
@@ -60,6 +67,7 @@ def _ready_block(url: str, *, traces: int, key: str | None, existing: ApiKey | N
         "               .venv/bin/arc-eval agents",
         *([] if settings.CELERY_TASK_ALWAYS_EAGER else
           ["  Evaluations run on Celery (REDIS_URL is set): start `make worker` (and `make beat`) in other terminals."]),
+        judge,
         "  Stop with Ctrl-C.",
         rule,
     ])
