@@ -23,4 +23,5 @@ urlpatterns = [
          name="invitation-revoke"),
     path("", include("judges.urls")),
     path("", include("experiments.urls")),
+    path("", include("alerts.urls")),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "judges",
     "reports",
     "experiments",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,8 @@ CELERY_BEAT_SCHEDULE = {
                               "options": {"expires": ARC_WAKE_SECONDS}},
     "weekly-reports": {"task": "reports.tasks.make_weekly_reports", "schedule": 3600.0},
     "enforce-retention": {"task": "traces.tasks.enforce_retention", "schedule": 3600.0},
+    # Monitors are checked as verdicts are saved; this is the safety net (and what notices silence).
+    "check-monitors": {"task": "alerts.tasks.evaluate_all_monitors", "schedule": 60.0, "options": {"expires": 60}},
 }
 
 SECURE_CSP = {

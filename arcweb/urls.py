@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("judges.api_urls")),
     path("", include("reports.api_urls")),
     path("", include("experiments.api_urls")),
+    path("", include("alerts.api_urls")),
 ]
 
 urlpatterns = [

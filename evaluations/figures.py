@@ -184,6 +184,20 @@ def pass_k_tasks(organisation: Organisation, agent_ids: Sequence[Any],
     return found
 
 
+def window_counts(organisation: Organisation, agent_ids: Sequence[Any], window: Window) -> dict[Any, WindowCounts]:
+    """Per agent, the evaluated runs that started in the window, to the second, with their successes and cost:
+    for rolling windows shorter than the rollups' hours (monitors). Hand them to the engine's `reliability.rollup`
+    for the rate, the trend and the cost per run, as `agent_figures` does with the rollups' sums."""
+    rows = (Evaluation.objects.for_org(organisation)
+            .filter(agent_id__in=agent_ids, status=EvaluationStatus.DONE, started_at__gte=window.start,
+                    started_at__lt=window.end)
+            .values("agent_id")
+            .annotate(n=Count("pk"), s=Count("pk", filter=verdict_q()), cost=Sum("cost_usd"),
+                      priced=Count("pk", filter=Q(cost_usd__isnull=False))))
+    return {row["agent_id"]: WindowCounts(runs=row["n"], successes=row["s"], cost_usd_sum=row["cost"] or Decimal(0),
+                                          priced_runs=row["priced"]) for row in rows}
+
+
 def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT_FRACTIONS)
 

@@ -36,6 +36,7 @@ def extra_objects(tenant) -> dict:
 
     report = create_report(organisation=tenant.organisation, agents=list(Agent.objects.for_org(tenant.organisation)),
                            window="7d")
+    from tests.alerts.conftest import alert_objects
     from tests.experiments.conftest import experiment_objects
 
-    return {"report_id": report.id, "paper": "a4", **experiment_objects(tenant)}
+    return {"report_id": report.id, "paper": "a4", **experiment_objects(tenant), **alert_objects(tenant)}

@@ -1,5 +1,5 @@
-"""The apps' dependency order holds (reports -> evaluations -> traces -> arcweb, the engine pure): the
-import-linter contracts in pyproject.toml, run here so a backwards import fails the suite."""
+"""The apps' dependency order holds (reports | experiments | alerts -> judges -> evaluations -> traces -> arcweb,
+the engine pure): the import-linter contracts in pyproject.toml, run here so a backwards import fails the suite."""
 
 from __future__ import annotations
 
