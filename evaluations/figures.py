@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BigIntegerField, Q, Sum, Value
+from django.db.models import BigIntegerField, Count, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, TruncDay
 
@@ -26,7 +26,7 @@ from arcweb import formatting
 from arcweb.models import Organisation
 from arcweb.windows import Window, WindowsOverlap, hour_of
 from traces.models import Agent
-from traces.verdicts import verdict_value
+from traces.verdicts import verdict_q, verdict_value
 
 from .engine import compare, reliability
 from .engine.reliability import LATENCY_EDGES_MS, WindowCounts
