@@ -374,7 +374,8 @@ class ReplayResultsSerializer(serializers.Serializer):
 class ReplayOutput(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="queued, running, done, stopped (the organisation's daily judging "
+                                             "budget was reached; see error) or failed")
     connection = serializers.UUIDField(source="connection_id")
     connection_name = serializers.CharField()
     model = serializers.CharField()
