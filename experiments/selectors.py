@@ -1,7 +1,7 @@
 """Reads: datasets at a version, an experiment's results and the comparison of two experiments.
 
-Every figure of an experiment (success rate, pass^k, cost, latency, tool success, compliance) is computed
-here, by `experiment_results`, and read by the API, the pages and the CLI (through the API).
+Every figure of an experiment (success rate, pass^k, cost, latency, tool success, compliance, judge scores) is
+computed here, by `experiment_results`, and read by the API, the pages and the CLI (through the API).
 """
 
 from __future__ import annotations
@@ -336,8 +336,8 @@ def compare_experiments(before: Experiment, after: Experiment) -> Comparison:
 def judge_differences(a: ExperimentResults, b: ExperimentResults, pairs: list[ItemPair]) -> list[dict[str, Any]]:
     """Per judge that scored both experiments, on the paired items it judged in both: its pass rate over their
     runs before and after, and McNemar on each item passing (every judged run passed by the judge)."""
-    names = {j["judge"]: j["name"] for j in a.judges() if j["judged"]}
-    both = [j for j in b.judges() if j["judged"] and j["judge"] in names]
+    judged_before = {j["judge"] for j in a.judges() if j["judged"]}
+    both = [j for j in b.judges() if j["judged"] and j["judge"] in judged_before]
     differences = []
     for judge in both:
         judged = [(p.before.judge_verdicts(judge["judge"]), p.after.judge_verdicts(judge["judge"])) for p in pairs]
