@@ -15,7 +15,7 @@ from arcweb.errors import error_body
 from arcweb.tenancy import get_for_org_or_404
 
 from . import replays, selectors, services
-from .formatting import progress_text
+from .formatting import judge_text, progress_text
 from .models import Dataset, DatasetItem, DatasetVersion, Experiment, Replay
 from .parsers import JsonParser
 from .serializers import (
@@ -248,7 +248,7 @@ class ExperimentDetailView(ExperimentsApiView):
 def run_output(run: selectors.RunResult, item_id=None) -> dict[str, Any]:
     data = {"repeat": run.repeat, "passed": run.passed, "checks_passed": run.checks_passed, "checks": run.checks,
             "verdict": run.verdict, "error": run.error, "trace": run.trace_id, "duration_ms": run.duration_ms,
-            "cost_usd": run.cost_usd, "score": run.score}
+            "cost_usd": run.cost_usd, "score": run.score, "judge_scores": run.judge_scores}
     return {"item": item_id, **data} if item_id is not None else data
 
 
@@ -338,7 +338,8 @@ def comparison_output(comparison: selectors.Comparison, url: str) -> dict[str, A
         "still_failing": [pair_output(p) for p in comparison.listed("still_failing")],
         "still_passing": len(comparison.listed("still_passing")),
         "intervals": {k: v.as_dict() if v else None for k, v in comparison.intervals.items()},
-        "progress": [{**row, "text": progress_text(row)} for row in comparison.rows], "url": url,
+        "progress": [{**row, "text": progress_text(row)} for row in comparison.rows],
+        "judges": [{**j, "text": judge_text(j)} for j in comparison.judges], "url": url,
     }).data
 
 

@@ -44,3 +44,13 @@ def progress_text(row: dict[str, Any]) -> str:
     notes = [n for n in (change(row), "significant" if row["significant"] else "") if n]
     return text + (f" ({', '.join(notes)})" if notes else "")
 
+
+
+def judge_text(difference: dict[str, Any]) -> str:
+    """'Judge correctness 50% → 100% (+50pp, 2 fixed, 0 broke, p = 0.5000, significant)'."""
+    rates = {"metric": "reliability", "before": difference["pass_rate_before"], "after": difference["pass_rate_after"]}
+    test = difference["mcnemar"]
+    notes = [change(rates), f"{test['fixed']} fixed, {test['broke']} broke, p = {test['p_value']:.4f}",
+             "significant" if difference["significant"] else ""]
+    return f"Judge {difference['name']} {share(rates['before'])} → {share(rates['after'])} " \
+           f"({', '.join(n for n in notes if n)})"

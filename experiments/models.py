@@ -162,6 +162,7 @@ class ReplayStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     DONE = "done", "Done"
+    STOPPED = "stopped", "Stopped: the organisation's daily judging budget is reached"
     FAILED = "failed", "Failed"
 
 
@@ -216,11 +217,14 @@ class ReplayCall(models.Model):
     equivalent = models.BooleanField(null=True)
     reasoning = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    called_at = models.DateTimeField(null=True, blank=True, help_text="When its spend counted against the "
+                                                                      "organisation's daily judging budget.")
 
     objects = TenantManager()
 
     class Meta:
-        indexes = [models.Index(fields=["organisation", "replay"], name="replaycall_org_replay")]
+        indexes = [models.Index(fields=["organisation", "replay"], name="replaycall_org_replay"),
+                   models.Index(fields=["organisation", "called_at"], name="replaycall_org_called")]
         ordering = ["id"]
 
     def __str__(self) -> str:

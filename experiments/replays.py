@@ -1,6 +1,6 @@
 """Replays: pick recorded LLM calls, replay their messages on a candidate model, judge each answer against
-the recorded one (an identical answer needs no judge), within the replay's budget; then the share equivalent
-with its interval and the dollars a switch saves per 1,000 calls.
+the recorded one (an identical answer needs no judge), within the replay's budget and the organisation's daily
+judging budget; then the share equivalent with its interval and the dollars a switch saves per 1,000 calls.
 
 Calls run off the request: on a Celery worker, or on a background thread of the server without a broker.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from arcweb.celery import app as celery_app
@@ -26,8 +27,9 @@ from evaluations.engine import replay as replay_engine
 from evaluations.engine.cost import price, span_cost
 from evaluations.engine.trace import Span
 from judges import model_client
-from judges.models import ModelConnection
+from judges.models import JudgingBudget, ModelConnection
 from judges.runner import endpoint_of
+from judges.selectors import day_start, spend_today
 from traces.models import Trace
 
 from .models import CallStatus, Replay, ReplayCall, ReplayStatus
@@ -131,23 +133,47 @@ def _in_thread(replay_id: uuid.UUID) -> None:
 
 
 class _Budget:
-    """The replay's spend, with what calls in flight are expected to cost held against it."""
+    """The replay's spend under its own cap and under the organisation's daily judging budget, with what calls in
+    flight are expected to cost held against both. The organisation's spend today (its judges' and replays') is
+    read when the replay starts; this replay's calls add to it. Once the organisation's budget refuses a call,
+    no other call starts: the replay stops."""
 
-    def __init__(self, replay: Replay) -> None:
+    def __init__(self, replay: Replay, organisation_limit: Decimal | None, organisation_spent: Decimal) -> None:
         self.limit, self.spent, self.held = replay.budget_usd, replay.spent_usd, Decimal(0)
+        self.organisation_limit, self.organisation_spent = organisation_limit, organisation_spent
+        self.organisation_reached = False
         self.lock = threading.Lock()
 
-    def hold(self, estimate: Decimal) -> bool:
+    def hold(self, estimate: Decimal) -> str | None:
+        """None when a call of this estimated cost may start (its cost is then held), else why it may not."""
         with self.lock:
             if self.spent + self.held + estimate > self.limit:
-                return False
+                return "the replay's budget is spent"
+            if self.organisation_limit is not None and (
+                    self.organisation_reached
+                    or self.organisation_spent + self.held + estimate > self.organisation_limit):
+                self.organisation_reached = True
+                return self.organisation_reason()
             self.held += estimate
-            return True
+            return None
 
     def settle(self, estimate: Decimal, cost: Decimal) -> None:
         with self.lock:
             self.held -= estimate
             self.spent += cost
+            self.organisation_spent += cost
+
+    def organisation_reason(self) -> str:
+        return (f"the organisation's daily judging budget is reached: ${self.organisation_spent:.4f} of "
+                f"${self.organisation_limit:.4f} spent today (UTC) by its judges and replays")
+
+
+def organisation_spend_today(organisation_id: Any) -> Decimal:
+    """What the organisation's judges and replays spent on model calls today (UTC): the spend its daily judging
+    budget caps."""
+    replayed = ReplayCall.objects.filter(organisation_id=organisation_id, called_at__gte=day_start()).aggregate(
+        answers=Sum("replay_cost_usd"), verdicts=Sum("judge_cost_usd"))
+    return spend_today(organisation_id) + (replayed["answers"] or 0) + (replayed["verdicts"] or 0)
 
 
 def run_replay(replay_id: uuid.UUID) -> None:
@@ -161,11 +187,15 @@ def run_replay(replay_id: uuid.UUID) -> None:
     except Exception as exc:  # an unreadable key (rotated away): the replay says so, nothing is called
         Replay.objects.filter(id=replay.id).update(status=ReplayStatus.FAILED, error=str(exc)[:500])
         return
-    budget = _Budget(replay)
+    limit = JudgingBudget.objects.filter(organisation_id=replay.organisation_id).values_list(
+        "daily_budget_usd", flat=True).first()
+    budget = _Budget(replay, limit, organisation_spend_today(replay.organisation_id))
     calls = list(ReplayCall.objects.filter(replay=replay, status=CallStatus.PENDING))
     with ThreadPoolExecutor(CONCURRENT_CALLS) as pool:
         list(pool.map(lambda call: _replay_one(replay, endpoint, budget, call), calls))
-    Replay.objects.filter(id=replay.id).update(status=ReplayStatus.DONE, spent_usd=budget.spent,
+    stopped = {"status": ReplayStatus.STOPPED, "error": f"Stopped: {budget.organisation_reason()}; the calls not "
+                                                        f"made are skipped."} if budget.organisation_reached else {}
+    Replay.objects.filter(id=replay.id).update(**{"status": ReplayStatus.DONE, **stopped}, spent_usd=budget.spent,
                                                finished_at=timezone.now())
 
 
@@ -186,9 +216,11 @@ def _replay_one(replay: Replay, endpoint: model_client.Endpoint, budget: _Budget
 def _replay_and_judge(replay: Replay, endpoint: model_client.Endpoint, budget: _Budget, call: ReplayCall) -> None:
     prompt = "\n".join(m["content"] for m in call.messages)
     estimate = _estimate(replay.model, endpoint.provider, prompt, MAX_ANSWER_TOKENS)
-    if not budget.hold(estimate):
-        call.status, call.error = CallStatus.SKIPPED, "the replay's budget is spent"
+    refused = budget.hold(estimate)
+    if refused:
+        call.status, call.error = CallStatus.SKIPPED, refused
         return
+    call.called_at = timezone.now()
     reply = model_client.complete(endpoint, replay.model, call.messages, max_tokens=MAX_ANSWER_TOKENS)
     call.replay_cost_usd = price(replay.model, endpoint.provider, reply.input_tokens, reply.output_tokens)
     budget.settle(estimate, call.replay_cost_usd or Decimal(0))
@@ -203,8 +235,9 @@ def _replay_and_judge(replay: Replay, endpoint: model_client.Endpoint, budget: _
     request = next((m["content"] for m in reversed(call.messages) if m["role"] == "user"), "")
     judge_estimate = _estimate(replay.judge_model, endpoint.provider, request + call.recorded_answer + reply.text,
                                MAX_VERDICT_TOKENS)
-    if not budget.hold(judge_estimate):
-        call.status, call.error = CallStatus.SKIPPED, "the replay's budget is spent (before judging)"
+    refused = budget.hold(judge_estimate)
+    if refused:
+        call.status, call.error = CallStatus.SKIPPED, f"{refused} (before judging)"
         return
     verdict_call = model_client.structured(
         endpoint, replay.judge_model, system=EQUIVALENCE_SYSTEM, name="verdict", schema=EQUIVALENCE_SCHEMA,

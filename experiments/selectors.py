@@ -1,7 +1,7 @@
 """Reads: datasets at a version, an experiment's results and the comparison of two experiments.
 
-Every figure of an experiment (success rate, pass^k, cost, latency, tool success, compliance) is computed
-here, by `experiment_results`, and read by the API, the pages and the CLI (through the API).
+Every figure of an experiment (success rate, pass^k, cost, latency, tool success, compliance, judge scores) is
+computed here, by `experiment_results`, and read by the API, the pages and the CLI (through the API).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from arcweb.models import Organisation
 from evaluations.engine import paired, reliability
 from evaluations.engine.verdict import verdict_of
 from evaluations.models import Evaluation, EvaluationStatus
+from judges.models import Score, ScoreStatus, Source
 
 from .models import Dataset, DatasetItem, Experiment, ItemRun
 
@@ -65,6 +66,7 @@ class RunResult:
     tool_calls: int
     tool_errors: int
     compliance_passed: bool | None
+    judge_scores: list[dict[str, Any]] = field(default_factory=list)  # the organisation's judges on its trace
 
 
 def pass_k(tasks: list[tuple[int, int]], k: int) -> float | None:
@@ -121,6 +123,23 @@ class ItemResult:
         known = [r.compliance_passed for r in self.runs if r.compliance_passed is not None]
         return all(known) if known else None
 
+    @property
+    def judge_marks(self) -> list[dict[str, Any]]:
+        """Per judge: of this item's runs, how many it passed, judged and has still to judge (the matrix cell)."""
+        marks: dict[uuid.UUID, dict[str, Any]] = {}
+        for score in (s for r in self.runs for s in r.judge_scores):
+            mark = marks.setdefault(score["judge_id"], {"name": score["name"], "passed": 0, "judged": 0, "waiting": 0})
+            done = score["status"] == ScoreStatus.DONE and score["passed"] is not None
+            mark["judged"] += done
+            mark["passed"] += done and score["passed"]
+            mark["waiting"] += score["status"] == ScoreStatus.PENDING
+        return list(marks.values())
+
+    def judge_verdicts(self, judge_id: uuid.UUID) -> list[bool]:
+        """The judge's finished pass/fail verdicts on this item's runs."""
+        return [s["passed"] for r in self.runs for s in r.judge_scores
+                if s["judge_id"] == judge_id and s["status"] == ScoreStatus.DONE and s["passed"] is not None]
+
 
 @dataclass(slots=True)
 class ExperimentResults:
@@ -165,7 +184,30 @@ class ExperimentResults:
             "items_compliant": sum(bool(i.compliant) for i in judged_items),
             "items_compliance_known": len(judged_items),
             "pending_evaluations": self.pending,
+            "judges": self.judges(),
         }
+
+    def judges(self) -> list[dict[str, Any]]:
+        """Per judge that scored a run: its pass rate over the runs it judged (Wilson 95%), the mean score, and
+        how many runs still wait for it."""
+        by_judge: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+        for run in self.runs:
+            for score in run.judge_scores:
+                by_judge[score["judge_id"]].append(score)
+        figures = []
+        for judge_id, scores in by_judge.items():
+            verdicts = [s["passed"] for s in scores if s["status"] == ScoreStatus.DONE and s["passed"] is not None]
+            passed = sum(verdicts)
+            low, high = reliability.wilson_interval(passed, len(verdicts))
+            figures.append({
+                "judge": judge_id, "name": scores[-1]["name"], "judged": len(verdicts), "passed": passed,
+                "pass_rate": passed / len(verdicts) if verdicts else None,
+                "wilson_low": low if verdicts else None, "wilson_high": high if verdicts else None,
+                "mean_value": _mean([s["value"] for s in scores if s["status"] == ScoreStatus.DONE]),
+                "waiting": sum(s["status"] == ScoreStatus.PENDING for s in scores),
+                "errors": sum(s["status"] == ScoreStatus.ERROR for s in scores),
+                "skipped": sum(s["status"] == ScoreStatus.SKIPPED for s in scores)})
+        return sorted(figures, key=lambda f: f["name"])
 
 
 def experiment_results(experiment: Experiment) -> ExperimentResults:
@@ -191,6 +233,7 @@ def results_of(experiments: list[Experiment]) -> dict[uuid.UUID, ExperimentResul
         trace_id__in=[r["trace_id"] for r in runs if r["trace_id"]]).values(
         "trace_id", "status", "success", "label_success", "judge_success", "cost_usd", "score", "tool_calls", "tool_errors",
         "compliance_passed")}
+    scores = _judge_scores(experiments[0].organisation_id, [r["trace_id"] for r in runs if r["trace_id"]])
     pending: dict[uuid.UUID, int] = defaultdict(int)
     for row in runs:
         result = by_item[row["experiment_id"]].get(row["item_id"])
@@ -207,8 +250,20 @@ def results_of(experiments: list[Experiment]) -> dict[uuid.UUID, ExperimentResul
             trace_id=row["trace_id"], duration_ms=row["duration_ms"],
             cost_usd=evaluation.get("cost_usd") if done else None, score=evaluation.get("score") if done else None,
             tool_calls=evaluation.get("tool_calls") or 0, tool_errors=evaluation.get("tool_errors") or 0,
-            compliance_passed=evaluation.get("compliance_passed") if done else None))
+            compliance_passed=evaluation.get("compliance_passed") if done else None,
+            judge_scores=scores.get(row["trace_id"], [])))
     return {e.id: ExperimentResults(e, list(by_item[e.id].values()), pending[e.id]) for e in experiments}
+
+
+def _judge_scores(organisation_id: Any, trace_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The organisation's judges' scores on these traces, by trace, in judge name order."""
+    scores: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    rows = (Score.objects.for_org(organisation_id).filter(trace_id__in=trace_ids, source=Source.JUDGE,
+                                                          judge__isnull=False)
+            .order_by("name").values("trace_id", "judge_id", "name", "passed", "value", "status"))
+    for row in rows:
+        scores[row.pop("trace_id")].append(row)
+    return scores
 
 
 # -- two experiments ------------------------------------------------------------------------------------------
@@ -239,6 +294,7 @@ class Comparison:
     mcnemar: paired.McNemar
     intervals: dict[str, paired.PairedInterval | None]
     rows: list[dict[str, Any]]
+    judges: list[dict[str, Any]]
 
     def listed(self, change: str) -> list[ItemPair]:
         return [p for p in self.pairs if p.change == change]
@@ -273,7 +329,31 @@ def compare_experiments(before: Experiment, after: Experiment) -> Comparison:
     compliance = paired.mcnemar(sum(not p.before.compliant and p.after.compliant for p in compliance_known),
                                 sum(p.before.compliant and not p.after.compliant for p in compliance_known))
     rows = progress_rows(pairs, test, intervals, compliance_known, compliance)
-    return Comparison(a, b, pairs, len(a_items) - len(common), len(b_items) - len(common), test, intervals, rows)
+    return Comparison(a, b, pairs, len(a_items) - len(common), len(b_items) - len(common), test, intervals, rows,
+                      judge_differences(a, b, pairs))
+
+
+def judge_differences(a: ExperimentResults, b: ExperimentResults, pairs: list[ItemPair]) -> list[dict[str, Any]]:
+    """Per judge that scored both experiments, on the paired items it judged in both: its pass rate over their
+    runs before and after, and McNemar on each item passing (every judged run passed by the judge)."""
+    judged_before = {j["judge"] for j in a.judges() if j["judged"]}
+    both = [j for j in b.judges() if j["judged"] and j["judge"] in judged_before]
+    differences = []
+    for judge in both:
+        judged = [(p.before.judge_verdicts(judge["judge"]), p.after.judge_verdicts(judge["judge"])) for p in pairs]
+        judged = [(x, y) for x, y in judged if x and y]
+        before = [v for x, _ in judged for v in x]
+        after = [v for _, y in judged for v in y]
+        test = paired.mcnemar(sum(not all(x) and all(y) for x, y in judged),
+                              sum(all(x) and not all(y) for x, y in judged))
+        rate_before = sum(before) / len(before) if before else None
+        rate_after = sum(after) / len(after) if after else None
+        differences.append({
+            "judge": judge["judge"], "name": judge["name"], "items": len(judged),
+            "pass_rate_before": rate_before, "pass_rate_after": rate_after,
+            "delta": None if rate_before is None else rate_after - rate_before,
+            "mcnemar": test.as_dict(), "significant": test.significant()})
+    return differences
 
 
 def _interval(pairs: list[ItemPair], value) -> paired.PairedInterval | None:

@@ -108,6 +108,20 @@ class ExperimentInput(serializers.Serializer):
     metadata = serializers.DictField(required=False, default=dict, help_text="e.g. the commit, the model")
 
 
+class JudgeFiguresSerializer(serializers.Serializer):
+    judge = serializers.UUIDField()
+    name = serializers.CharField()
+    judged = serializers.IntegerField(help_text="Runs the judge scored pass or fail")
+    passed = serializers.IntegerField()
+    pass_rate = serializers.FloatField(allow_null=True, help_text="Passed / judged")
+    wilson_low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval of the pass rate")
+    wilson_high = serializers.FloatField(allow_null=True)
+    mean_value = serializers.FloatField(allow_null=True, help_text="Mean score (0-1) of the judged runs")
+    waiting = serializers.IntegerField(help_text="Runs still waiting for this judge")
+    errors = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Certain failures not sent, or budget reached")
+
+
 class SummarySerializer(serializers.Serializer):
     items = serializers.IntegerField()
     items_run = serializers.IntegerField()
@@ -131,6 +145,7 @@ class SummarySerializer(serializers.Serializer):
     items_compliant = serializers.IntegerField()
     items_compliance_known = serializers.IntegerField()
     pending_evaluations = serializers.IntegerField()
+    judges = JudgeFiguresSerializer(many=True, help_text="Per judge of the organisation that scored a run")
 
 
 class ExperimentOutput(serializers.ModelSerializer):
@@ -165,19 +180,28 @@ class RunsInput(serializers.Serializer):
     runs = RunInput(many=True, min_length=1, max_length=1000)
 
 
+class JudgeScoreSerializer(serializers.Serializer):
+    judge = serializers.UUIDField(source="judge_id")
+    name = serializers.CharField()
+    passed = serializers.BooleanField(allow_null=True)
+    value = serializers.FloatField(allow_null=True)
+    status = serializers.CharField(help_text="done, error, skipped or pending")
+
+
 class RunOutput(serializers.Serializer):
     item = serializers.UUIDField(required=False, help_text="Only in /runs")
     repeat = serializers.IntegerField()
     passed = serializers.BooleanField()
     checks_passed = serializers.BooleanField()
     checks = serializers.ListField(child=serializers.DictField())
-    verdict = serializers.BooleanField(allow_null=True, help_text="The run's verdict (label, else engine); null "
+    verdict = serializers.BooleanField(allow_null=True, help_text="The run's verdict (label, else deciding judge, else engine); null "
                                                                   "until evaluated")
     error = serializers.DictField(allow_null=True)
     trace = serializers.UUIDField(allow_null=True, help_text="The run's trace: /api/v1/traces/{trace}")
     duration_ms = serializers.FloatField(allow_null=True)
     cost_usd = serializers.DecimalField(**MONEY)
     score = serializers.FloatField(allow_null=True)
+    judge_scores = JudgeScoreSerializer(many=True, help_text="The organisation's judges on the run's trace")
 
 
 class RunsRecordedSerializer(serializers.Serializer):
@@ -260,6 +284,18 @@ class ProgressRowSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="Reliability 73% → 89% (+16pp, significant)")
 
 
+class JudgeDifferenceSerializer(serializers.Serializer):
+    judge = serializers.UUIDField()
+    name = serializers.CharField()
+    items = serializers.IntegerField(help_text="Paired items the judge scored in both experiments")
+    pass_rate_before = serializers.FloatField(allow_null=True, help_text="The judge's pass rate in a on those items")
+    pass_rate_after = serializers.FloatField(allow_null=True)
+    delta = serializers.FloatField(allow_null=True)
+    mcnemar = McNemarSerializer(help_text="On each item passing the judge (every judged run passed)")
+    significant = serializers.BooleanField()
+    text = serializers.CharField(help_text="Judge correctness 50% → 100% (+50pp, 2 fixed, 0 broke, p = 0.5000)")
+
+
 class ExperimentBriefSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
@@ -284,6 +320,7 @@ class ComparisonSerializer(serializers.Serializer):
     still_passing = serializers.IntegerField()
     intervals = serializers.DictField(child=IntervalSerializer(allow_null=True))
     progress = ProgressRowSerializer(many=True)
+    judges = JudgeDifferenceSerializer(many=True, help_text="Per judge that scored both experiments")
     url = serializers.CharField()
 
 
@@ -337,7 +374,8 @@ class ReplayResultsSerializer(serializers.Serializer):
 class ReplayOutput(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="queued, running, done, stopped (the organisation's daily judging "
+                                             "budget was reached; see error) or failed")
     connection = serializers.UUIDField(source="connection_id")
     connection_name = serializers.CharField()
     model = serializers.CharField()

@@ -369,6 +369,8 @@ def compare(request):
         "fixed": comparison.listed("fixed") if comparison else [],
         "broke": comparison.listed("broke") if comparison else [],
         "still_failing": comparison.listed("still_failing") if comparison else [],
+        "judges": [{**j, "change": change({"metric": "reliability", "before": j["pass_rate_before"],
+                                           "after": j["pass_rate_after"]})} for j in (comparison.judges if comparison else [])],
         "error": error, "api_url": reverse("api-experiments-compare") + (f"?a={a.id}&b={b.id}" if a and b else ""),
     })
 

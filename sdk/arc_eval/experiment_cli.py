@@ -1,4 +1,4 @@
-"""`arc-eval experiment run` and `arc-eval experiment compare` (the CI gate: exit 1 on a significant regression)."""
+"""`arc-eval experiment run`, `show` and `compare` (the CI gate: exit 1 on a significant regression)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="take up the unfinished experiment called --name")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(run=cmd_run)
+
+    p = commands.add_parser("show", parents=[common], help="an experiment's figures, its judges' included")
+    p.add_argument("experiment", help="the experiment's name or id")
+    p.set_defaults(run=cmd_show)
 
     p = commands.add_parser("compare", parents=[common], help="compare two experiments on one dataset; exit 1 "
                                                               "when reliability regressed significantly")
@@ -69,9 +73,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     lines = [f"✓ experiment {result.name} on dataset version {result.dataset_version}",
              f"  success {_share(s.get('success_rate'))} ({s.get('passed')}/{s.get('runs')} runs), "
              f"pass^{s.get('k')} {_share(s.get('pass_k'))}, {s.get('errors')} raised or timed out",
-             f"  {result.url}"]
+             *judge_lines(s), f"  {result.url}"]
     _emit(args, result.data, lines)
     return OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    client = _client(args)
+    found = client.get("/api/v1/experiments", name=args.experiment)["results"]
+    ident = found[0]["id"] if found else args.experiment
+    data = client.get(f"/api/v1/experiments/{ident}")
+    s = data["summary"]
+    lines = [f"experiment {data['name']} on dataset version {data['dataset_version']}",
+             f"  success {_share(s.get('success_rate'))} ({s.get('passed')}/{s.get('runs')} runs, 95% CI "
+             f"{_share(s.get('wilson_low'))}–{_share(s.get('wilson_high'))}), pass^{s.get('k')} "
+             f"{_share(s.get('pass_k'))}, {s.get('errors')} raised or timed out", *judge_lines(s), f"  {data['url']}"]
+    _emit(args, data, lines)
+    return OK
+
+
+def judge_lines(summary: dict[str, Any]) -> list[str]:
+    """'  judge correctness: 67% passed (2/3 judged, 95% CI 21%–94%), mean score 0.67, 1 waiting'."""
+    lines = []
+    for j in summary.get("judges") or []:
+        mean = "—" if j["mean_value"] is None else f"{j['mean_value']:.2f}"
+        line = (f"  judge {j['name']}: {_share(j['pass_rate'])} passed ({j['passed']}/{j['judged']} judged, 95% CI "
+                f"{_share(j['wilson_low'])}–{_share(j['wilson_high'])}), mean score {mean}")
+        lines.append(line + (f", {j['waiting']} waiting" if j["waiting"] else ""))
+    return lines
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -81,6 +110,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     lines = [f"Compare {result['a']['name']} → {result['b']['name']} ({result['items_compared']} items paired)"]
     lines.extend(f"  {'✓' if row['better'] else '✗' if row['better'] is False else ' '} {row['text']}"
                  for row in result["progress"])
+    lines.extend(f"    {judge['text']}" for judge in result.get("judges") or [])
     lines.append(f"  McNemar: {test['fixed']} fixed, {test['broke']} broke, p = {test['p_value']:.4g} (exact), "
                  f"{test['p_value_chi_square']:.4g} (chi-square)")
     for title, key in (("fixed", "fixed"), ("broke", "broke"), ("still failing", "still_failing")):

@@ -54,7 +54,7 @@ def replay_of(api, url: str, traces: list[dict], **extra) -> dict:
     response = api.post("/api/v1/replays", body)
     assert response.status_code == 202, response.content
     replay_id = response.json()["id"]
-    assert wait_until(lambda: Replay.objects.get(id=replay_id).status == "done", timeout=30)
+    assert wait_until(lambda: Replay.objects.get(id=replay_id).status in ("done", "stopped"), timeout=30)
     return api.get(f"/api/v1/replays/{replay_id}").json()
 
 
@@ -127,3 +127,37 @@ def test_recorded_calls_in_the_shapes_clients_send():
     assert answer_of({"choices": [{"message": {"content": "42"}}]}) == "42"
     assert answer_of({"content": [{"type": "text", "text": "Hello"}]}) == "Hello"
     assert answer_of({"role": "assistant", "content": None, "tool_calls": [{}]}) is None
+
+
+def test_replays_count_against_the_organisations_daily_judging_budget_and_stop_there(acme, acme_api, model_server):
+    from experiments.models import ReplayCall
+    from experiments.replays import organisation_spend_today
+    from judges.models import Score
+    from judges.services import set_organisation_budget
+    from traces.models import Trace
+
+    server, url = model_server
+    traces = acme_api.post("/api/v1/traces", [recorded(i) for i in range(6)]).json()["traces"]
+    judged_today = Decimal("0.0005")  # what the organisation's judges spent today
+    Score.objects.create(organisation=acme.organisation, trace=Trace.objects.get(id=traces[0]["id"]), name="judge",
+                         source="judge", cost_usd=judged_today, passed=True)
+    limit = judged_today + Decimal("0.0015")  # room for two or three calls at the estimate (1,024 tokens out)
+    set_organisation_budget(acme.organisation, limit)
+
+    body = replay_of(acme_api, url, traces[:4], budget_usd="5")  # the replay's own cap is far off
+    results = body["results"]
+    assert body["status"] == "stopped" and "daily judging budget is reached" in body["error"]
+    made = ReplayCall.objects.filter(replay_id=body["id"], status="done").count()
+    assert 1 <= made < 4 and results["skipped_for_budget"] == 4 - made and len(server.requests) == made
+    assert all("organisation's daily judging budget" in c.error
+               for c in ReplayCall.objects.filter(replay_id=body["id"], status="skipped"))
+    replay_cost = Decimal("0.00015") + Decimal("0.00006")  # gpt-4o-mini, 1,000 tokens in and 100 out
+    assert organisation_spend_today(acme.organisation.id) == judged_today + made * replay_cost <= limit
+
+    # the next replay starts from what the judges and the first replay spent today: no call fits any more
+    set_organisation_budget(acme.organisation, organisation_spend_today(acme.organisation.id) + Decimal("0.0001"))
+    again = replay_of(acme_api, url, traces[5:], budget_usd="5")
+    assert again["status"] == "stopped" and again["results"]["skipped_for_budget"] == 1
+    assert len(server.requests) == made
+    page = logged_in(acme.owner).get(f"/o/acme/experiments/replays/{again['id']}/").content.decode()
+    assert "daily judging budget is reached" in page
