@@ -3,8 +3,9 @@
 Runs off the request, after their rule-based verdicts are saved: a Celery task, or a background thread of the
 server without a broker (judges.receivers). A run gets at most one score per judge (a database constraint), so
 a re-evaluation or a second worker never judges it twice; the score is written `pending` first (the claim),
-then `done`, `error` or `skipped` with the reason. Calls run concurrently on a thread pool; every call first
-takes its place under the judge's and the organisation's daily budgets (`_Gate`).
+then `done`, `error` or `skipped` with the reason. Calls run concurrently on a batch's threads, at most
+ARC_JUDGE_CONCURRENCY at once in this process over every batch (`_call_slots`); every call first takes its place
+under the judge's and the organisation's daily budgets (`_Gate`).
 """
 
 from __future__ import annotations
@@ -120,6 +121,19 @@ def _gate(key: tuple, limit: Decimal | None, spent: Decimal) -> _Gate:
     return gate
 
 
+_slots: tuple[int, threading.BoundedSemaphore] | None = None
+
+
+def _call_slots() -> threading.BoundedSemaphore:
+    """The process's places for model calls: batches judged at the same time (a burst of verdict batches without a
+    broker, each in its own thread) share ARC_JUDGE_CONCURRENCY rather than each opening as many."""
+    global _slots
+    with _gates_lock:
+        if _slots is None or _slots[0] != settings.ARC_JUDGE_CONCURRENCY:
+            _slots = (settings.ARC_JUDGE_CONCURRENCY, threading.BoundedSemaphore(settings.ARC_JUDGE_CONCURRENCY))
+        return _slots[1]
+
+
 @dataclass
 class _Job:
     score: Score
@@ -187,7 +201,8 @@ def _claim(judge: Judge, evaluations: list[Evaluation], retry: bool) -> list[tup
 
 
 def _run_all(jobs: list[_Job]) -> int:
-    """Run the calls on ARC_JUDGE_CONCURRENCY threads, each keeping its database connection until it is done."""
+    """Run the calls on up to ARC_JUDGE_CONCURRENCY threads (the calls in flight are capped per process by
+    `_call_slots`), each keeping its database connection until it is done."""
     gates = _budget_gates({job.judge for job in jobs})
     waiting = queue.SimpleQueue()
     for job in jobs:
@@ -228,7 +243,8 @@ def _budget_gates(judges: set[Judge]) -> dict[tuple, _Gate]:
 
 def _run_job(job: _Job, gates: dict[tuple, _Gate]) -> bool:
     try:
-        return _judge_one(job, gates[("judge", job.judge.id)], gates[("org", job.judge.organisation_id)])
+        with _call_slots():
+            return _judge_one(job, gates[("judge", job.judge.id)], gates[("org", job.judge.organisation_id)])
     except Exception:  # one run's surprise must not stop the others; it is that score's error
         log.exception("judge %s on trace %s failed", job.judge.id, job.trace.id)
         _finish(job.score, status=ScoreStatus.ERROR, status_reason="internal error")

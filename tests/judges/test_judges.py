@@ -362,3 +362,18 @@ def test_scores_show_on_the_agent_page_in_reports_and_filter_the_explorer(acme, 
     failed = owner.get("/o/acme/traces/?score=completion+judge&score_result=fail").content.decode()
     assert wrong in failed and right not in failed
     assert right in owner.get("/o/acme/traces/?score_result=pass").content.decode()
+
+
+def test_batches_judged_at_once_share_the_processs_concurrent_calls(acme_api, openai_server, settings):
+    from judges.tasks import queue
+
+    settings.ARC_JUDGE_CONCURRENCY = 2
+    openai_server.delay = 0.2
+    traces = send(acme_api, *[run(f"burst{i}") for i in range(8)])
+    assert wait_until(lambda: Evaluation.objects.filter(trace_id__in=traces, status="done").count() == 8)
+    make_judge(acme_api, connect(acme_api, openai_server))
+    ids = list(Evaluation.objects.filter(trace_id__in=traces).values_list("pk", flat=True))
+    for batch in (ids[:2], ids[2:4], ids[4:6], ids[6:]):  # four verdict batches at once, each in its own thread
+        queue(batch)
+    assert wait_until(settled(traces))
+    assert len(openai_server.calls()) == 8 and openai_server.most_in_flight == 2
