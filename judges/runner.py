@@ -30,8 +30,8 @@ from evaluations.models import Evaluation, EvaluationStatus
 from traces.models import Trace
 
 from . import model_client, prompts
-from .models import Judge, JudgingBudget, Mode, ModelConnection, Score, ScoreStatus, Source
-from .selectors import spend_today
+from .models import Judge, Mode, ModelConnection, Score, ScoreStatus, Source
+from .selectors import organisation_budget, spend_today
 
 log = logging.getLogger(__name__)
 
@@ -236,8 +236,7 @@ def _budget_gates(judges: set[Judge]) -> dict[tuple, _Gate]:
         gates[("judge", judge.id)] = _gate(("judge", judge.id, day), judge.daily_budget_usd,
                                            spend_today(judge.organisation_id, judge=judge))
     for org_id in {judge.organisation_id for judge in judges}:
-        limit = JudgingBudget.objects.filter(organisation_id=org_id).values_list("daily_budget_usd", flat=True).first()
-        gates[("org", org_id)] = _gate(("org", org_id, day), limit, spend_today(org_id))
+        gates[("org", org_id)] = _gate(("org", org_id, day), organisation_budget(org_id), spend_today(org_id))
     return gates
 
 

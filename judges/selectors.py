@@ -17,7 +17,7 @@ from django.utils import timezone
 from arcweb.models import Organisation
 from evaluations.engine import agreement
 
-from .models import Judge, ModelConnection, Score, ScoreStatus, Source
+from .models import Judge, JudgingBudget, ModelConnection, Score, ScoreStatus, Source
 
 DISAGREEING_SHOWN = 50
 
@@ -45,6 +45,16 @@ def spend_since(organisation_id: Any, since: datetime, judge: Judge | None = Non
 
 def spend_today(organisation_id: Any, judge: Judge | None = None) -> Decimal:
     return spend_since(organisation_id, day_start(), judge)
+
+
+def organisation_budget(organisation_id: Any) -> Decimal | None:
+    """The organisation's daily ceiling over all its judges (None: none)."""
+    return JudgingBudget.objects.filter(organisation_id=organisation_id).values_list(
+        "daily_budget_usd", flat=True).first()
+
+
+def budget_figures(organisation: Organisation) -> dict[str, Any]:
+    return {"daily_budget_usd": organisation_budget(organisation.id), "spend_today_usd": spend_today(organisation.id)}
 
 
 def connections(organisation: Organisation) -> QuerySet:

@@ -377,3 +377,30 @@ def test_batches_judged_at_once_share_the_processs_concurrent_calls(acme_api, op
         queue(batch)
     assert wait_until(settled(traces))
     assert len(openai_server.calls()) == 8 and openai_server.most_in_flight == 2
+
+
+def test_the_organisation_budget_is_read_by_members_set_by_admins_and_holds(acme, acme_api, api_for, globex_api,
+                                                                             openai_server):
+    from tests.experiments.conftest import api_call
+
+    member = api_for(key_of_a("member", acme))
+    unset = member.get("/api/v1/judging-budget").json()
+    assert unset["daily_budget_usd"] is None and Decimal(unset["spend_today_usd"]) == 0
+    assert api_call(member, "put", "/api/v1/judging-budget", {"daily_budget_usd": "1"}).status_code == 403
+    for bad in ("-1", "lots", "12345678901234", [1]):
+        answer = api_call(acme_api, "put", "/api/v1/judging-budget", {"daily_budget_usd": bad})
+        assert answer.status_code == 400 and "daily_budget_usd" in answer.content.decode(), bad
+    assert api_call(acme_api, "put", "/api/v1/judging-budget", {}).status_code == 400
+    answer = api_call(acme_api, "put", "/api/v1/judging-budget", {"daily_budget_usd": "0.0001"})
+    assert answer.status_code == 200 and answer.json()["daily_budget_usd"] == "0.0001"
+    assert globex_api.get("/api/v1/judging-budget").json()["daily_budget_usd"] is None  # each organisation its own
+    make_judge(acme_api, connect(acme_api, openai_server))
+    traces = send(acme_api, run("ob1"), run("ob2"))
+    assert wait_until(settled(traces))
+    assert len(openai_server.calls()) == 1  # the ceiling set through the API holds
+    read = member.get("/api/v1/judging-budget").json()
+    assert Decimal(read["spend_today_usd"]) == GPT_CALL
+    page = logged_in(acme.owner).get("/o/acme/settings/judges/").content.decode()
+    assert 'value="0.0001"' in page  # the page and the API read one figure
+    cleared = api_call(acme_api, "put", "/api/v1/judging-budget", {"daily_budget_usd": None})
+    assert cleared.status_code == 200 and cleared.json()["daily_budget_usd"] is None
