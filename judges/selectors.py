@@ -122,3 +122,29 @@ def calibration(judge: Judge) -> dict[str, Any]:
     figures["calibrated"] = figures["n"] >= settings.ARC_JUDGE_MIN_LABELLED
     figures["disagreeing_trace_ids"] = [trace for passed, label, trace in rows if passed != label][:DISAGREEING_SHOWN]
     return figures
+
+
+DISAGREES = Q(passed=True, evaluation__label_success=False) | Q(passed=False, evaluation__label_success=True)
+
+
+def calibration_queue(organisation: Organisation, judge_id: Any) -> QuerySet:
+    """The runs to label for a judge's calibration, as trace ids: those where its verdict and the team's label
+    disagree, and those it judged that nobody has labelled yet (to grow the calibration set). The labelling queue
+    serves them under the scope `judge:<id>` (registered in judges.apps)."""
+    return (_judge_scores(organisation.id).filter(judge_id=judge_id, status=ScoreStatus.DONE, passed__isnull=False)
+            .filter(DISAGREES | Q(evaluation__label_success__isnull=True)).values("trace_id"))
+
+
+def calibration_queue_counts(judge: Judge) -> dict[str, int]:
+    return _judge_scores(judge.organisation_id, judge).filter(status=ScoreStatus.DONE, passed__isnull=False).aggregate(
+        disagreeing=Count("id", filter=DISAGREES), unlabelled=Count("id", filter=Q(evaluation__label_success__isnull=True)))
+
+
+def calibration_queue_title(organisation: Organisation, judge_id: Any) -> str | None:
+    """The scoped labelling queue's heading; None when the organisation has no such judge (a 404)."""
+    judge = Judge.objects.for_org(organisation).filter(id=judge_id).first()
+    if judge is None:
+        return None
+    counts = calibration_queue_counts(judge)
+    return (f"Judge “{judge.name}”: the {counts['disagreeing']} runs where it and the team disagree, then the "
+            f"{counts['unlabelled']} it judged that nobody has labelled")

@@ -143,7 +143,8 @@ def judge_detail(request, judge_id):
                "connection": str(judge.connection_id), "agents": [a.name for a in judge.agents.all()]}
     return render(request, "judges/judge.html", {
         "nav": "settings", "judge": judge, "costs": selectors.cost_figures(judge),
-        "calibration": selectors.calibration(judge), "form": JudgeForm(initial=initial, organisation=organisation),
+        "calibration": selectors.calibration(judge), "to_label": selectors.calibration_queue_counts(judge),
+        "form": JudgeForm(initial=initial, organisation=organisation),
         "backfill_form": BackfillForm(),
         "can_admin": request.membership.can(Role.ADMIN)})
 

@@ -404,3 +404,49 @@ def test_the_organisation_budget_is_read_by_members_set_by_admins_and_holds(acme
     assert 'value="0.0001"' in page  # the page and the API read one figure
     cleared = api_call(acme_api, "put", "/api/v1/judging-budget", {"daily_budget_usd": None})
     assert cleared.status_code == 200 and cleared.json()["daily_budget_usd"] is None
+
+
+def test_one_click_opens_the_labelling_queue_on_the_judges_disagreements_then_its_unlabelled_runs(
+        acme, acme_api, globex, openai_server):
+    judge = make_judge(acme_api, connect(acme_api, openai_server))
+    judged = [True, False, True, False, True, False]
+    labels = [True, False, False, None, None, True]
+    traces = send(acme_api, *[run(f"q{i}", wrong=not passed, started_at=f"2026-11-2{i}T10:00:00Z")
+                              for i, passed in enumerate(judged)])
+    other = send(acme_api, run("not-judged"))  # judged by nobody: never in the judge's queue
+    assert wait_until(settled(traces))
+    Score.objects.filter(trace_id=other[0]).delete()
+    for trace, label in zip(traces, labels, strict=True):
+        if label is not None:
+            acme_api.post(f"/api/v1/traces/{trace}/feedback", {"correct": label})
+    disagreeing, unlabelled = [traces[5], traces[2]], [traces[4], traces[3]]  # each newest first
+    owner = logged_in(acme.owner)
+    page = owner.get(f"/o/acme/settings/judges/{judge['id']}/").content.decode()
+    link = f"/o/acme/labelling/?scope=judge:{judge['id']}"
+    assert f'href="{link}"' in page and "the 2 runs where the judge and the team disagree" in page
+    queue = owner.get(link)
+    assert queue.status_code == 200
+    assert [str(t.id) for t in queue.context["queue"]] == disagreeing + unlabelled
+    text = queue.content.decode()
+    assert "the 2 runs where it and the team disagree, then the 2 it judged that nobody has labelled" in text
+    assert "Team label" in text and "every unlabelled run" in text
+    # label from the queue as the keyboard does (htmx): the next run is the queue's next, never one outside it
+    seen = []
+    for _ in range(4):
+        current = queue.context["current"]
+        seen.append(str(current.id))
+        queue = owner.post(f"/o/acme/labelling/{current.id}/label/", {"correct": "true", **{
+            k: queue.context["filters"].query().get(k, "") for k in ("agent", "assigned", "auto", "skip", "scope")}},
+            HTTP_HX_REQUEST="true")
+        assert queue.status_code == 200
+    assert seen == disagreeing + unlabelled and queue.context["current"] is None
+    assert "Nothing left in this queue" in queue.content.decode()
+    assert Evaluation.objects.get(trace_id=traces[2]).label_success is True  # relabelled: now agrees
+    # its calibration follows the labels given there: all six labelled, two still disagreeing
+    agreement = acme_api.get(f"/api/v1/judges/{judge['id']}").json()["agreement"]
+    assert agreement["n"] == 6 and sorted(agreement["disagreeing_trace_ids"]) == sorted([traces[5], traces[3]])
+    # another organisation's member: 404 on the scope, and on labelling through it
+    stranger = logged_in(globex.owner)
+    assert stranger.get(link.replace("/acme/", "/globex/")).status_code == 404
+    assert owner.get("/o/acme/labelling/?scope=judge:00000000-0000-0000-0000-000000000000").status_code == 404
+    assert owner.get("/o/acme/labelling/?scope=nonsense:1").status_code == 200  # an unknown filter is dropped
