@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from arcweb.models import Organisation
@@ -146,5 +147,6 @@ def calibration_queue_title(organisation: Organisation, judge_id: Any) -> str | 
     if judge is None:
         return None
     counts = calibration_queue_counts(judge)
-    return (f"Judge “{judge.name}”: the {counts['disagreeing']} runs where it and the team disagree, then the "
-            f"{counts['unlabelled']} it judged that nobody has labelled")
+    disagreeing, unlabelled = counts["disagreeing"], counts["unlabelled"]
+    return (f"Judge “{judge.name}”: {disagreeing} run{pluralize(disagreeing)} where it and the team disagree, then "
+            f"{unlabelled} it judged that nobody has labelled")

@@ -428,8 +428,8 @@ def test_one_click_opens_the_labelling_queue_on_the_judges_disagreements_then_it
     assert queue.status_code == 200
     assert [str(t.id) for t in queue.context["queue"]] == disagreeing + unlabelled
     text = queue.content.decode()
-    assert "the 2 runs where it and the team disagree, then the 2 it judged that nobody has labelled" in text
-    assert "Team label" in text and "every unlabelled run" in text
+    assert "2 runs where it and the team disagree, then 2 it judged that nobody has labelled" in text
+    assert "Team label" in text and "Every unlabelled run" in text
     # label from the queue as the keyboard does (htmx): the next run is the queue's next, never one outside it
     seen = []
     for _ in range(4):
