@@ -21,6 +21,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from arcweb.encryption import unseal
@@ -146,7 +148,8 @@ class _Job:
 def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid.UUID] | None = None,
                       retry: bool = False) -> int:
     """Judge these runs with every enabled judge whose rules pick them (only `judge_ids` when given; `retry` also
-    re-judges runs whose score was an error or a skip). Returns the number of judge calls made."""
+    re-judges runs whose score was an error or a skip). A run judged before its late spans arrived is judged again
+    (its trajectory changed), once. Returns the number of judge calls made."""
     evaluations = list(Evaluation.objects.filter(pk__in=list(evaluation_ids), status=EvaluationStatus.DONE)
                        .only("pk", "organisation_id", "agent_id", "trace_id", "success"))
     if not evaluations:
@@ -158,16 +161,18 @@ def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid
     if not judges:
         return 0
     traces = {t.id: t for t in Trace.objects.filter(id__in=[e.trace_id for e in evaluations])
-              .only("id", "organisation_id", "input", "output", "error", "spans", "tags")}
+              .only("id", "organisation_id", "input", "output", "error", "spans", "span_count", "tags")}
     jobs, clients = [], {}
     try:
         for judge in judges:
             agent_ids = {a.id for a in judge.agents.all()}
             picked = [e for e in evaluations if e.organisation_id == judge.organisation_id
                       and e.trace_id in traces and wants(judge, agent_ids, e, traces[e.trace_id].tags)]
-            for evaluation, score in _claim(judge, picked, retry):
+            for evaluation, score in _claim(judge, picked, traces, retry):
                 if certain_failure(judge, evaluation):
                     _finish(score, status=ScoreStatus.SKIPPED, status_reason=SKIP_CERTAIN)
+                    if judge.decides_success:  # an earlier verdict of this judge, on fewer spans, is withdrawn
+                        record_judge_verdict(evaluation_id=evaluation.pk, passed=None)
                     continue
                 if judge.connection_id not in clients:
                     endpoint = endpoint_of(judge.connection)
@@ -179,24 +184,32 @@ def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid
             client.close()
 
 
-def _claim(judge: Judge, evaluations: list[Evaluation], retry: bool) -> list[tuple[Evaluation, Score]]:
+def _claim(judge: Judge, evaluations: list[Evaluation], traces: dict[uuid.UUID, Trace],
+           retry: bool) -> list[tuple[Evaluation, Score]]:
     """The runs this worker judges, each with its pending score: those the judge has no score for (one insert;
-    a row another worker inserted first is skipped by the constraint), and with `retry` those whose score was
-    an error or a skip."""
+    a row another worker inserted first is skipped by the constraint), those judged on fewer spans than the run has
+    now (late spans merged since), and with `retry` those whose score was an error or a skip. A score taken again
+    keeps its earlier verdict until the new one replaces it."""
     if not evaluations:
         return []
     fields = {"organisation_id": judge.organisation_id, "name": judge.name, "source": Source.JUDGE,
               "status": ScoreStatus.PENDING, "model": judge.model or judge.connection.default_model}
-    rows = [Score(judge=judge, trace_id=e.trace_id, evaluation_id=e.pk, **fields) for e in evaluations]
+    rows = [Score(judge=judge, trace_id=e.trace_id, evaluation_id=e.pk, judged_spans=traces[e.trace_id].span_count,
+                  **fields) for e in evaluations]
     Score.objects.bulk_create(rows, ignore_conflicts=True)
     inserted = set(Score.objects.filter(id__in=[r.id for r in rows]).values_list("id", flat=True))
     claimed = [(e, r) for e, r in zip(evaluations, rows, strict=True) if r.id in inserted]
-    if retry:
-        for evaluation in evaluations:
-            again = Score.objects.filter(judge=judge, trace_id=evaluation.trace_id,
-                                         status__in=(ScoreStatus.ERROR, ScoreStatus.SKIPPED))
-            if again.update(**fields, status_reason="", created_at=timezone.now()):
-                claimed.append((evaluation, Score.objects.get(judge=judge, trace_id=evaluation.trace_id)))
+    for evaluation, row in zip(evaluations, rows, strict=True):
+        if row.id in inserted:
+            continue
+        spans = traces[evaluation.trace_id].span_count
+        again = Q(judged_spans__lt=spans)
+        if retry:
+            again |= Q(status__in=(ScoreStatus.ERROR, ScoreStatus.SKIPPED))
+        stale = Score.objects.filter(again, judge=judge, trace_id=evaluation.trace_id).exclude(
+            status=ScoreStatus.PENDING)
+        if stale.update(**fields, status_reason="", judged_spans=spans, created_at=timezone.now()):
+            claimed.append((evaluation, Score.objects.get(judge=judge, trace_id=evaluation.trace_id)))
     return claimed
 
 
@@ -272,8 +285,11 @@ def _judge_one(job: _Job, judge_gate: _Gate, org_gate: _Gate) -> bool:
     finally:
         judge_gate.settle(cost)
         org_gate.settle(cost)
-    usage = {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens, "cost_usd": priced,
-             "unpriced": priced is None}
+    # A score judged again carries every call made for it, so the spend of today and of the month stays whole.
+    usage = {"input_tokens": F("input_tokens") + reply.input_tokens,
+             "output_tokens": F("output_tokens") + reply.output_tokens, "unpriced": priced is None}
+    if priced is not None:
+        usage["cost_usd"] = Coalesce(F("cost_usd"), Value(Decimal(0))) + priced
     if reply.data is None:
         _finish(score, status=ScoreStatus.ERROR, status_reason=reply.error[:300], **usage)
         return True

@@ -450,3 +450,28 @@ def test_one_click_opens_the_labelling_queue_on_the_judges_disagreements_then_it
     assert stranger.get(link.replace("/acme/", "/globex/")).status_code == 404
     assert owner.get("/o/acme/labelling/?scope=judge:00000000-0000-0000-0000-000000000000").status_code == 404
     assert owner.get("/o/acme/labelling/?scope=nonsense:1").status_code == 200  # an unknown filter is dropped
+
+
+def test_a_run_whose_late_spans_arrive_is_judged_again_once_and_the_verdict_follows(acme, acme_api, openai_server):
+    from judges.runner import judge_evaluations
+    from tests.hardening.test_stored_history import otlp_export
+
+    make_judge(acme_api, connect(acme_api, openai_server), decides_success=True)
+    trace_id = "6c9efff798038103d269b633813fc60d"
+    (trace,) = send(acme_api, run(trace_id))
+    assert wait_until(settled([trace]))
+    first = score_of(trace)
+    assert (first.passed, first.judged_spans, Evaluation.objects.get(trace_id=trace).verdict) == (True, 2, True)
+    late = otlp_export(trace_id, "00000000000000aa", parent="00000000000000ff", agent="support-bot",
+                       output=f"{WRONG}: the order was never shipped")
+    assert acme_api.post("/v1/traces", late).status_code == 200
+    assert wait_until(lambda: score_of(trace).judged_spans == 3 and score_of(trace).status == "done")
+    again = score_of(trace)
+    assert again.id == first.id and again.passed is False and len(openai_server.calls()) == 2
+    assert WRONG in openai_server.calls()[-1]["text"]  # the late span reached the judge
+    assert again.cost_usd == 2 * GPT_CALL and again.input_tokens == 2000  # both calls stay in the spend
+    evaluation = Evaluation.objects.get(trace_id=trace)
+    assert (evaluation.judge_success, evaluation.verdict, evaluation.verdict_source) == (False, False, "judge")
+    assert sum(h.successes for h in AgentHour.objects.all()) == 0  # the rollups followed the flip
+    assert judge_evaluations([evaluation.pk]) == 0  # no new span: never judged twice
+    assert len(openai_server.calls()) == 2
