@@ -171,7 +171,7 @@ def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid
             for evaluation, score in _claim(judge, picked, traces, retry):
                 if certain_failure(judge, evaluation):
                     _finish(score, status=ScoreStatus.SKIPPED, status_reason=SKIP_CERTAIN)
-                    if judge.decides_success:  # an earlier verdict of this judge, on fewer spans, is withdrawn
+                    if judge.decides_success and score.passed is not None:  # its verdict on fewer spans goes
                         record_judge_verdict(evaluation_id=evaluation.pk, passed=None)
                     continue
                 if judge.connection_id not in clients:
