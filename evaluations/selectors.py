@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
@@ -313,6 +313,19 @@ def agent_agreement(organisation: Organisation, agent: Agent) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class QueueScope:
+    """A narrower labelling queue an app above evaluations serves (judges: the runs where a judge and the team's
+    labels disagree), registered by name from its AppConfig.ready, so evaluations imports none of them. Its runs may
+    be labelled already (a disagreement is relabelled there)."""
+
+    title: Callable[[Organisation, str], str | None]  # what the queue holds; None: the organisation has no such thing
+    runs: Callable[[Organisation, str], QuerySet]  # the trace ids in it, as a subquery
+
+
+QUEUE_SCOPES: dict[str, QueueScope] = {}
+
+
+@dataclass(frozen=True)
 class QueueFilters:
     """The labelling queue's filters, already validated: an unknown value is dropped, never an error page."""
 
@@ -320,29 +333,47 @@ class QueueFilters:
     assigned: str = ""
     auto: str = ""
     skip: tuple[str, ...] = ()
+    scope: str = ""  # "<name>:<id>" of a registered QueueScope
 
     @classmethod
     def from_query(cls, params: Any) -> QueueFilters:
         skipped = [text for raw in (params.get("skip") or "").split(",")[:MAX_SKIPPED] if (text := uuid_text(raw))]
         assigned, auto = params.get("assigned", ""), params.get("auto", "")
+        name, _, key = (params.get("scope") or "").partition(":")
+        scope = f"{name}:{uuid_text(key)}" if name in QUEUE_SCOPES and uuid_text(key) else ""
         return cls(agent=uuid_text(params.get("agent")), assigned=assigned if assigned in ("me", "unassigned") else "",
-                   auto=auto if auto in ("pass", "fail") else "", skip=tuple(skipped))
+                   auto=auto if auto in ("pass", "fail") else "", skip=tuple(skipped), scope=scope)
 
     def query(self, **extra: str) -> dict[str, str]:
         values = {"agent": self.agent, "assigned": self.assigned, "auto": self.auto, "skip": ",".join(self.skip),
-                  **extra}
+                  "scope": self.scope, **extra}
         return {k: v for k, v in values.items() if v}
 
-    def skipping(self, trace: Trace) -> QueueFilters:
-        return QueueFilters(self.agent, self.assigned, self.auto, (*self.skip, str(trace.id))[-MAX_SKIPPED:])
+    def skipping(self, trace_id: Any) -> QueueFilters:
+        return replace(self, skip=(*self.skip, str(trace_id))[-MAX_SKIPPED:])
+
+
+def scope_title(organisation: Organisation, filters: QueueFilters) -> str | None:
+    """What the scoped queue holds ('' unscoped; None when the organisation has no such scope: a 404)."""
+    if not filters.scope:
+        return ""
+    name, _, key = filters.scope.partition(":")
+    return QUEUE_SCOPES[name].title(organisation, key)
 
 
 def label_queue(organisation: Organisation, user: Any, filters: QueueFilters) -> list[Trace]:
-    """Unlabelled, evaluated runs, newest first (read from the traces' (organisation, -started_at) index)."""
-    queryset = (Trace.objects.for_org(organisation)
-                .filter(evaluation__status=EvaluationStatus.DONE, evaluation__label_success__isnull=True)
+    """Unlabelled, evaluated runs, newest first (read from the traces' (organisation, -started_at) index); in a
+    scope, its runs: the labelled ones first (a disagreement to look at again), then the unlabelled."""
+    queryset = (Trace.objects.for_org(organisation).filter(evaluation__status=EvaluationStatus.DONE)
                 .select_related("agent", "evaluation", "label_assignment__assignee")
                 .defer("spans", "metadata", "input", "output", "error", "evaluation__details"))
+    order = ["-started_at", "-id"]
+    if filters.scope:
+        name, _, key = filters.scope.partition(":")
+        queryset = queryset.filter(id__in=QUEUE_SCOPES[name].runs(organisation, key))
+        order.insert(0, ExpressionWrapper(Q(evaluation__label_success__isnull=True), output_field=BooleanField()))
+    else:
+        queryset = queryset.filter(evaluation__label_success__isnull=True)
     if filters.agent:
         queryset = queryset.filter(agent_id=filters.agent)
     if filters.assigned == "me":
@@ -353,7 +384,7 @@ def label_queue(organisation: Organisation, user: Any, filters: QueueFilters) ->
         queryset = queryset.filter(evaluation__success=filters.auto == "pass")
     if filters.skip:
         queryset = queryset.exclude(id__in=filters.skip)
-    return list(queryset.order_by("-started_at", "-id")[:QUEUE_SIZE])
+    return list(queryset.order_by(*order)[:QUEUE_SIZE])
 
 
 def run_to_label(organisation: Organisation, trace: Trace) -> Trace:

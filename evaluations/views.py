@@ -105,6 +105,14 @@ def trace_feedback(request, trace_id):
 
 # --- labelling queue -----------------------------------------------------------------------------------------
 
+def _queue_filters(request, params) -> selectors.QueueFilters:
+    """The queue's filters; a scope naming something this organisation does not have is a 404."""
+    filters = selectors.QueueFilters.from_query(params)
+    if selectors.scope_title(request.organisation, filters) is None:
+        raise Http404("No such queue")
+    return filters
+
+
 def _workspace(request, filters: selectors.QueueFilters, *, error: str = "", done=None) -> dict:
     organisation = request.organisation
     queue = selectors.label_queue(organisation, request.user, filters)
@@ -115,7 +123,8 @@ def _workspace(request, filters: selectors.QueueFilters, *, error: str = "", don
         "current_input": pretty(current.input) if current else "",
         "current_output": pretty(current.output) if current else "",
         "query": urlencode(filters.query()),
-        "skip_query": urlencode(filters.skipping(current).query()) if current else "",
+        "skip_query": urlencode(filters.skipping(current.id).query()) if current else "",
+        "scope_title": selectors.scope_title(organisation, filters),
         "categories": sorted(TAXONOMY), "scores": range(1, 6), "error": error, "done": done,
         "members": selectors.members(organisation), "can_label": request.membership.can(Role.MEMBER),
     }
@@ -129,7 +138,7 @@ def _to_queue(request, filters: selectors.QueueFilters):
 @vary_on_headers("HX-Request")
 def labelling(request):
     organisation = request.organisation
-    context = _workspace(request, selectors.QueueFilters.from_query(request.GET))
+    context = _workspace(request, _queue_filters(request, request.GET))
     if request.htmx:
         return render(request, "evaluations/labelling.html#workspace", context)
     agents = {a.id: a for a in selectors.agents_of(organisation)}
@@ -155,7 +164,7 @@ class LabelForm(forms.Form):
 @org_view(Role.MEMBER)
 def label_run(request, trace_id):
     evaluation = get_for_org_or_404(Evaluation, request.organisation, trace_id=trace_id)
-    filters = selectors.QueueFilters.from_query(request.POST)
+    filters = _queue_filters(request, request.POST)
     form = LabelForm(request.POST)
     error, done = "", None
     if not form.is_valid():
@@ -166,6 +175,9 @@ def label_run(request, trace_id):
             done = feedback.add_feedback(evaluation=evaluation, author=request.user, source="web", **form.cleaned_data)
         except feedback.InvalidFeedback as exc:
             error = exc.message
+        else:
+            if filters.scope:  # its runs may stay in it once labelled: this one is done with for now
+                filters = filters.skipping(evaluation.trace_id)
     if not request.htmx:
         return _to_queue(request, filters)
     # htmx swaps 2xx answers only: the error is shown in the swapped workspace.
@@ -176,7 +188,7 @@ def label_run(request, trace_id):
 @org_view(Role.MEMBER)
 def assign_run(request, trace_id):
     trace = get_for_org_or_404(Trace, request.organisation, id=trace_id)
-    filters = selectors.QueueFilters.from_query(request.POST)
+    filters = _queue_filters(request, request.POST)
     try:
         feedback.assign_run(organisation=request.organisation, trace=trace, by=request.user,
                             assignee_id=request.POST.get("assignee") or "")

@@ -21,6 +21,8 @@ from .models import Judge, ModelConnection
 from .serializers import (
     BackfillInput,
     BackfillOutput,
+    BudgetInput,
+    BudgetOutput,
     ConnectionInput,
     ConnectionListOutput,
     ConnectionOutput,
@@ -187,6 +189,24 @@ class JudgeBackfillView(JudgesApiView):
         except services.InvalidInput as exc:
             raise invalid(exc) from None
         return Response(BackfillOutput(result).data, status=status.HTTP_202_ACCEPTED)
+
+
+class JudgingBudgetView(JudgesApiView):
+    @extend_schema(operation_id="get_judging_budget",
+                   summary="The organisation's daily judging budget over all its judges, and today's spend",
+                   responses={200: BudgetOutput})
+    def get(self, request):
+        return Response(BudgetOutput(selectors.budget_figures(self.organisation)).data)
+
+    @extend_schema(operation_id="set_judging_budget", summary="Set the organisation's daily judging budget (admins)",
+                   description="No judge call starts once the organisation's judges together have spent it today "
+                               "(UTC); null removes the ceiling. Each judge's own daily budget still holds.",
+                   request=BudgetInput, responses={200: BudgetOutput},
+                   examples=[OpenApiExample("Five dollars a day", request_only=True,
+                                            value={"daily_budget_usd": "5.00"})])
+    def put(self, request):
+        services.set_organisation_budget(self.organisation, self.valid(BudgetInput)["daily_budget_usd"])
+        return Response(BudgetOutput(selectors.budget_figures(self.organisation)).data)
 
 
 # -- scores -----------------------------------------------------------------------------------------------------

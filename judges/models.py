@@ -131,6 +131,9 @@ class Score(models.Model):
     unpriced = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=ScoreStatus.choices, default=ScoreStatus.DONE)
     status_reason = models.CharField(max_length=300, blank=True)
+    judged_spans = models.PositiveIntegerField(null=True, blank=True,
+                                               help_text="A judge's score: the run's spans when it was judged (its "
+                                                         "late spans arriving since, it is judged again)")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantManager()

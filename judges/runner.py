@@ -3,8 +3,9 @@
 Runs off the request, after their rule-based verdicts are saved: a Celery task, or a background thread of the
 server without a broker (judges.receivers). A run gets at most one score per judge (a database constraint), so
 a re-evaluation or a second worker never judges it twice; the score is written `pending` first (the claim),
-then `done`, `error` or `skipped` with the reason. Calls run concurrently on a thread pool; every call first
-takes its place under the judge's and the organisation's daily budgets (`_Gate`).
+then `done`, `error` or `skipped` with the reason. Calls run concurrently on a batch's threads, at most
+ARC_JUDGE_CONCURRENCY at once in this process over every batch (`_call_slots`); every call first takes its place
+under the judge's and the organisation's daily budgets (`_Gate`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from arcweb.encryption import unseal
@@ -29,8 +32,8 @@ from evaluations.models import Evaluation, EvaluationStatus
 from traces.models import Trace
 
 from . import model_client, prompts
-from .models import Judge, JudgingBudget, Mode, ModelConnection, Score, ScoreStatus, Source
-from .selectors import spend_today
+from .models import Judge, Mode, ModelConnection, Score, ScoreStatus, Source
+from .selectors import organisation_budget, spend_today
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,19 @@ def _gate(key: tuple, limit: Decimal | None, spent: Decimal) -> _Gate:
     return gate
 
 
+_slots: tuple[int, threading.BoundedSemaphore] | None = None
+
+
+def _call_slots() -> threading.BoundedSemaphore:
+    """The process's places for model calls: batches judged at the same time (a burst of verdict batches without a
+    broker, each in its own thread) share ARC_JUDGE_CONCURRENCY rather than each opening as many."""
+    global _slots
+    with _gates_lock:
+        if _slots is None or _slots[0] != settings.ARC_JUDGE_CONCURRENCY:
+            _slots = (settings.ARC_JUDGE_CONCURRENCY, threading.BoundedSemaphore(settings.ARC_JUDGE_CONCURRENCY))
+        return _slots[1]
+
+
 @dataclass
 class _Job:
     score: Score
@@ -132,7 +148,8 @@ class _Job:
 def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid.UUID] | None = None,
                       retry: bool = False) -> int:
     """Judge these runs with every enabled judge whose rules pick them (only `judge_ids` when given; `retry` also
-    re-judges runs whose score was an error or a skip). Returns the number of judge calls made."""
+    re-judges runs whose score was an error or a skip). A run judged before its late spans arrived is judged again
+    (its trajectory changed), once. Returns the number of judge calls made."""
     evaluations = list(Evaluation.objects.filter(pk__in=list(evaluation_ids), status=EvaluationStatus.DONE)
                        .only("pk", "organisation_id", "agent_id", "trace_id", "success"))
     if not evaluations:
@@ -144,16 +161,18 @@ def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid
     if not judges:
         return 0
     traces = {t.id: t for t in Trace.objects.filter(id__in=[e.trace_id for e in evaluations])
-              .only("id", "organisation_id", "input", "output", "error", "spans", "tags")}
+              .only("id", "organisation_id", "input", "output", "error", "spans", "span_count", "tags")}
     jobs, clients = [], {}
     try:
         for judge in judges:
             agent_ids = {a.id for a in judge.agents.all()}
             picked = [e for e in evaluations if e.organisation_id == judge.organisation_id
                       and e.trace_id in traces and wants(judge, agent_ids, e, traces[e.trace_id].tags)]
-            for evaluation, score in _claim(judge, picked, retry):
+            for evaluation, score in _claim(judge, picked, traces, retry):
                 if certain_failure(judge, evaluation):
                     _finish(score, status=ScoreStatus.SKIPPED, status_reason=SKIP_CERTAIN)
+                    if judge.decides_success and score.passed is not None:  # its verdict on fewer spans goes
+                        record_judge_verdict(evaluation_id=evaluation.pk, passed=None)
                     continue
                 if judge.connection_id not in clients:
                     endpoint = endpoint_of(judge.connection)
@@ -165,29 +184,38 @@ def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid
             client.close()
 
 
-def _claim(judge: Judge, evaluations: list[Evaluation], retry: bool) -> list[tuple[Evaluation, Score]]:
+def _claim(judge: Judge, evaluations: list[Evaluation], traces: dict[uuid.UUID, Trace],
+           retry: bool) -> list[tuple[Evaluation, Score]]:
     """The runs this worker judges, each with its pending score: those the judge has no score for (one insert;
-    a row another worker inserted first is skipped by the constraint), and with `retry` those whose score was
-    an error or a skip."""
+    a row another worker inserted first is skipped by the constraint), those judged on fewer spans than the run has
+    now (late spans merged since), and with `retry` those whose score was an error or a skip. A score taken again
+    keeps its earlier verdict until the new one replaces it."""
     if not evaluations:
         return []
     fields = {"organisation_id": judge.organisation_id, "name": judge.name, "source": Source.JUDGE,
               "status": ScoreStatus.PENDING, "model": judge.model or judge.connection.default_model}
-    rows = [Score(judge=judge, trace_id=e.trace_id, evaluation_id=e.pk, **fields) for e in evaluations]
+    rows = [Score(judge=judge, trace_id=e.trace_id, evaluation_id=e.pk, judged_spans=traces[e.trace_id].span_count,
+                  **fields) for e in evaluations]
     Score.objects.bulk_create(rows, ignore_conflicts=True)
     inserted = set(Score.objects.filter(id__in=[r.id for r in rows]).values_list("id", flat=True))
     claimed = [(e, r) for e, r in zip(evaluations, rows, strict=True) if r.id in inserted]
-    if retry:
-        for evaluation in evaluations:
-            again = Score.objects.filter(judge=judge, trace_id=evaluation.trace_id,
-                                         status__in=(ScoreStatus.ERROR, ScoreStatus.SKIPPED))
-            if again.update(**fields, status_reason="", created_at=timezone.now()):
-                claimed.append((evaluation, Score.objects.get(judge=judge, trace_id=evaluation.trace_id)))
+    for evaluation, row in zip(evaluations, rows, strict=True):
+        if row.id in inserted:
+            continue
+        spans = traces[evaluation.trace_id].span_count
+        again = Q(judged_spans__lt=spans)
+        if retry:
+            again |= Q(status__in=(ScoreStatus.ERROR, ScoreStatus.SKIPPED))
+        stale = Score.objects.filter(again, judge=judge, trace_id=evaluation.trace_id).exclude(
+            status=ScoreStatus.PENDING)
+        if stale.update(**fields, status_reason="", judged_spans=spans, created_at=timezone.now()):
+            claimed.append((evaluation, Score.objects.get(judge=judge, trace_id=evaluation.trace_id)))
     return claimed
 
 
 def _run_all(jobs: list[_Job]) -> int:
-    """Run the calls on ARC_JUDGE_CONCURRENCY threads, each keeping its database connection until it is done."""
+    """Run the calls on up to ARC_JUDGE_CONCURRENCY threads (the calls in flight are capped per process by
+    `_call_slots`), each keeping its database connection until it is done."""
     gates = _budget_gates({job.judge for job in jobs})
     waiting = queue.SimpleQueue()
     for job in jobs:
@@ -221,14 +249,14 @@ def _budget_gates(judges: set[Judge]) -> dict[tuple, _Gate]:
         gates[("judge", judge.id)] = _gate(("judge", judge.id, day), judge.daily_budget_usd,
                                            spend_today(judge.organisation_id, judge=judge))
     for org_id in {judge.organisation_id for judge in judges}:
-        limit = JudgingBudget.objects.filter(organisation_id=org_id).values_list("daily_budget_usd", flat=True).first()
-        gates[("org", org_id)] = _gate(("org", org_id, day), limit, spend_today(org_id))
+        gates[("org", org_id)] = _gate(("org", org_id, day), organisation_budget(org_id), spend_today(org_id))
     return gates
 
 
 def _run_job(job: _Job, gates: dict[tuple, _Gate]) -> bool:
     try:
-        return _judge_one(job, gates[("judge", job.judge.id)], gates[("org", job.judge.organisation_id)])
+        with _call_slots():
+            return _judge_one(job, gates[("judge", job.judge.id)], gates[("org", job.judge.organisation_id)])
     except Exception:  # one run's surprise must not stop the others; it is that score's error
         log.exception("judge %s on trace %s failed", job.judge.id, job.trace.id)
         _finish(job.score, status=ScoreStatus.ERROR, status_reason="internal error")
@@ -257,8 +285,11 @@ def _judge_one(job: _Job, judge_gate: _Gate, org_gate: _Gate) -> bool:
     finally:
         judge_gate.settle(cost)
         org_gate.settle(cost)
-    usage = {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens, "cost_usd": priced,
-             "unpriced": priced is None}
+    # A score judged again carries every call made for it, so the spend of today and of the month stays whole.
+    usage = {"input_tokens": F("input_tokens") + reply.input_tokens,
+             "output_tokens": F("output_tokens") + reply.output_tokens, "unpriced": priced is None}
+    if priced is not None:
+        usage["cost_usd"] = Coalesce(F("cost_usd"), Value(Decimal(0))) + priced
     if reply.data is None:
         _finish(score, status=ScoreStatus.ERROR, status_reason=reply.error[:300], **usage)
         return True

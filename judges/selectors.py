@@ -12,12 +12,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from arcweb.models import Organisation
 from evaluations.engine import agreement
 
-from .models import Judge, ModelConnection, Score, ScoreStatus, Source
+from .models import Judge, JudgingBudget, ModelConnection, Score, ScoreStatus, Source
 
 DISAGREEING_SHOWN = 50
 
@@ -45,6 +46,16 @@ def spend_since(organisation_id: Any, since: datetime, judge: Judge | None = Non
 
 def spend_today(organisation_id: Any, judge: Judge | None = None) -> Decimal:
     return spend_since(organisation_id, day_start(), judge)
+
+
+def organisation_budget(organisation_id: Any) -> Decimal | None:
+    """The organisation's daily ceiling over all its judges (None: none)."""
+    return JudgingBudget.objects.filter(organisation_id=organisation_id).values_list(
+        "daily_budget_usd", flat=True).first()
+
+
+def budget_figures(organisation: Organisation) -> dict[str, Any]:
+    return {"daily_budget_usd": organisation_budget(organisation.id), "spend_today_usd": spend_today(organisation.id)}
 
 
 def connections(organisation: Organisation) -> QuerySet:
@@ -112,3 +123,30 @@ def calibration(judge: Judge) -> dict[str, Any]:
     figures["calibrated"] = figures["n"] >= settings.ARC_JUDGE_MIN_LABELLED
     figures["disagreeing_trace_ids"] = [trace for passed, label, trace in rows if passed != label][:DISAGREEING_SHOWN]
     return figures
+
+
+DISAGREES = Q(passed=True, evaluation__label_success=False) | Q(passed=False, evaluation__label_success=True)
+
+
+def calibration_queue(organisation: Organisation, judge_id: Any) -> QuerySet:
+    """The runs to label for a judge's calibration, as trace ids: those where its verdict and the team's label
+    disagree, and those it judged that nobody has labelled yet (to grow the calibration set). The labelling queue
+    serves them under the scope `judge:<id>` (registered in judges.apps)."""
+    return (_judge_scores(organisation.id).filter(judge_id=judge_id, status=ScoreStatus.DONE, passed__isnull=False)
+            .filter(DISAGREES | Q(evaluation__label_success__isnull=True)).values("trace_id"))
+
+
+def calibration_queue_counts(judge: Judge) -> dict[str, int]:
+    return _judge_scores(judge.organisation_id, judge).filter(status=ScoreStatus.DONE, passed__isnull=False).aggregate(
+        disagreeing=Count("id", filter=DISAGREES), unlabelled=Count("id", filter=Q(evaluation__label_success__isnull=True)))
+
+
+def calibration_queue_title(organisation: Organisation, judge_id: Any) -> str | None:
+    """The scoped labelling queue's heading; None when the organisation has no such judge (a 404)."""
+    judge = Judge.objects.for_org(organisation).filter(id=judge_id).first()
+    if judge is None:
+        return None
+    counts = calibration_queue_counts(judge)
+    disagreeing, unlabelled = counts["disagreeing"], counts["unlabelled"]
+    return (f"Judge “{judge.name}”: {disagreeing} run{pluralize(disagreeing)} where it and the team disagree, then "
+            f"{unlabelled} it judged that nobody has labelled")

@@ -116,6 +116,19 @@ class JudgeDetailOutput(JudgeOutput):
     agreement = AgreementOutput()
 
 
+class BudgetInput(serializers.Serializer):
+    daily_budget_usd = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, allow_null=True,
+                                                help_text="USD per UTC day over all the organisation's judges; null: "
+                                                          "no ceiling")
+
+
+class BudgetOutput(serializers.Serializer):
+    daily_budget_usd = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True,
+                                                help_text="No judge call starts once today's spend (UTC) reaches it")
+    spend_today_usd = serializers.DecimalField(max_digits=14, decimal_places=8,
+                                               help_text="All the organisation's judges today (UTC)")
+
+
 class BackfillInput(serializers.Serializer):
     start = serializers.DateTimeField(required=False, help_text="Default: 24 hours ago")
     end = serializers.DateTimeField(required=False, help_text="Default: now")

@@ -16,7 +16,7 @@ from arcweb.tenancy import get_for_org_or_404, org_view
 from traces.models import Agent, Trace
 
 from . import selectors, services
-from .models import Judge, JudgingBudget, Mode, ModelConnection, Provider, Template
+from .models import Judge, Mode, ModelConnection, Provider, Template
 
 
 class ConnectionForm(forms.Form):
@@ -97,11 +97,11 @@ def judges(request):
     organisation = request.organisation
     rows = [(judge, selectors.cost_figures(judge), selectors.calibration(judge))
             for judge in selectors.judges(organisation)]
-    budget = JudgingBudget.objects.for_org(organisation).first()
+    budget = selectors.budget_figures(organisation)
     return render(request, "judges/judges.html", {
         "nav": "settings", "rows": rows, "form": JudgeForm(organisation=organisation),
-        "budget_form": BudgetForm(initial={"daily_budget_usd": budget.daily_budget_usd if budget else None}),
-        "spend_today": selectors.spend_today(organisation.id), "has_connections": selectors.connections(
+        "budget_form": BudgetForm(initial={"daily_budget_usd": budget["daily_budget_usd"]}),
+        "spend_today": budget["spend_today_usd"], "has_connections": selectors.connections(
             organisation).exists(), "can_admin": request.membership.can(Role.ADMIN)})
 
 
@@ -143,7 +143,8 @@ def judge_detail(request, judge_id):
                "connection": str(judge.connection_id), "agents": [a.name for a in judge.agents.all()]}
     return render(request, "judges/judge.html", {
         "nav": "settings", "judge": judge, "costs": selectors.cost_figures(judge),
-        "calibration": selectors.calibration(judge), "form": JudgeForm(initial=initial, organisation=organisation),
+        "calibration": selectors.calibration(judge), "to_label": selectors.calibration_queue_counts(judge),
+        "form": JudgeForm(initial=initial, organisation=organisation),
         "backfill_form": BackfillForm(),
         "can_admin": request.membership.can(Role.ADMIN)})
 

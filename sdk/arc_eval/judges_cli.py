@@ -46,7 +46,9 @@ def cmd_judges(args: argparse.Namespace) -> int:
         _emit(args, judge, lines)
         return OK
     judges = _results(client.get("/api/v1/judges"))
-    lines = [f"{len(judges)} judge(s)"] + [
+    budget = client.get("/api/v1/judging-budget")
+    ceiling = f"${budget.get('daily_budget_usd')} a day" if budget.get("daily_budget_usd") is not None else "none"
+    lines = [f"{len(judges)} judge(s) · organisation budget {ceiling} · spent today ${budget.get('spend_today_usd')}"] + [
         f"  {j.get('id')}  {j.get('name')}: {j.get('template')} on {', '.join(j.get('agents') or []) or 'every agent'}"
         f" · sample {j.get('sample_rate')} · mode {j.get('mode')}{'' if j.get('enabled') else ' · off'}" for j in judges]
     _emit(args, judges, lines)

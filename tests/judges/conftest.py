@@ -2,7 +2,7 @@
 
 Each answers a verdict call with the schema's object (passed unless the prompt holds WRONG-ANSWER), 1,000 input
 and 100 output tokens. A test scripts the next answers: an HTTP status (429 then success), a delay (a timeout),
-or a malformed verdict. Every request is kept with its headers and body.
+or a malformed verdict. Every request is kept with its headers and body; the most calls answered at once too.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class ModelServer:
         self.requests: list[dict] = []
         self.script: list[dict] = []  # the next answers' overrides: {"status": 429} / {"delay": 2} / {"malformed": 1}
         self.delay = 0.0
+        self.in_flight = self.most_in_flight = 0  # verdict calls being answered at once, and the most seen
         self.lock = threading.Lock()
         server = self
 
@@ -50,7 +51,11 @@ class ModelServer:
                     step = server.script.pop(0) if server.script else {}
                     server.requests.append({"path": self.path, "body": body, "text": raw.decode(),
                                             "headers": {k.lower(): v for k, v in self.headers.items()}, "status": step.get("status", 200)})
+                    server.in_flight += 1
+                    server.most_in_flight = max(server.most_in_flight, server.in_flight)
                 time.sleep(step.get("delay", server.delay))
+                with server.lock:
+                    server.in_flight -= 1
                 if step.get("status"):
                     self.reply(step["status"], {"error": {"message": "scripted", "type": "rate_limit_error"}},
                                {"retry-after-ms": "50"})

@@ -30,3 +30,15 @@ def test_the_cli_lists_judges_their_figures_and_a_runs_scores(acme, acme_api, op
     scores = cli(capsys, live_server, acme.key, "scores", trace)
     assert sorted((s["name"], s["source"]) for s in scores) == [("completion judge", "judge"), ("helpful", "api")]
     assert main(["scores", trace, "--url", live_server.url, "--key", acme.key, "--add", "x"]) != 0
+
+
+def test_the_cli_says_the_organisation_budget_and_todays_spend(acme, acme_api, openai_server, live_server, capsys):
+    from tests.experiments.conftest import api_call
+
+    make_judge(acme_api, connect(acme_api, openai_server))
+    (trace,) = send(acme_api, run("cli-budget"))
+    assert wait_until(settled([trace]))
+    assert api_call(acme_api, "put", "/api/v1/judging-budget", {"daily_budget_usd": "2.5"}).status_code == 200
+    assert main(["judges", "--url", live_server.url, "--key", acme.key]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "1 judge(s) · organisation budget $2.5000 a day · spent today $0.00021000", first

@@ -362,3 +362,116 @@ def test_scores_show_on_the_agent_page_in_reports_and_filter_the_explorer(acme, 
     failed = owner.get("/o/acme/traces/?score=completion+judge&score_result=fail").content.decode()
     assert wrong in failed and right not in failed
     assert right in owner.get("/o/acme/traces/?score_result=pass").content.decode()
+
+
+def test_batches_judged_at_once_share_the_processs_concurrent_calls(acme_api, openai_server, settings):
+    from judges.tasks import queue
+
+    settings.ARC_JUDGE_CONCURRENCY = 2
+    openai_server.delay = 0.2
+    traces = send(acme_api, *[run(f"burst{i}") for i in range(8)])
+    assert wait_until(lambda: Evaluation.objects.filter(trace_id__in=traces, status="done").count() == 8)
+    make_judge(acme_api, connect(acme_api, openai_server))
+    ids = list(Evaluation.objects.filter(trace_id__in=traces).values_list("pk", flat=True))
+    for batch in (ids[:2], ids[2:4], ids[4:6], ids[6:]):  # four verdict batches at once, each in its own thread
+        queue(batch)
+    assert wait_until(settled(traces))
+    assert len(openai_server.calls()) == 8 and openai_server.most_in_flight == 2
+
+
+def test_the_organisation_budget_is_read_by_members_set_by_admins_and_holds(acme, acme_api, api_for, globex_api,
+                                                                             openai_server):
+    from tests.experiments.conftest import api_call
+
+    member = api_for(key_of_a("member", acme))
+    unset = member.get("/api/v1/judging-budget").json()
+    assert unset["daily_budget_usd"] is None and Decimal(unset["spend_today_usd"]) == 0
+    assert api_call(member, "put", "/api/v1/judging-budget", {"daily_budget_usd": "1"}).status_code == 403
+    for bad in ("-1", "lots", "12345678901234", [1]):
+        answer = api_call(acme_api, "put", "/api/v1/judging-budget", {"daily_budget_usd": bad})
+        assert answer.status_code == 400 and "daily_budget_usd" in answer.content.decode(), bad
+    assert api_call(acme_api, "put", "/api/v1/judging-budget", {}).status_code == 400
+    answer = api_call(acme_api, "put", "/api/v1/judging-budget", {"daily_budget_usd": "0.0001"})
+    assert answer.status_code == 200 and answer.json()["daily_budget_usd"] == "0.0001"
+    assert globex_api.get("/api/v1/judging-budget").json()["daily_budget_usd"] is None  # each organisation its own
+    make_judge(acme_api, connect(acme_api, openai_server))
+    traces = send(acme_api, run("ob1"), run("ob2"))
+    assert wait_until(settled(traces))
+    assert len(openai_server.calls()) == 1  # the ceiling set through the API holds
+    read = member.get("/api/v1/judging-budget").json()
+    assert Decimal(read["spend_today_usd"]) == GPT_CALL
+    page = logged_in(acme.owner).get("/o/acme/settings/judges/").content.decode()
+    assert 'value="0.0001"' in page  # the page and the API read one figure
+    cleared = api_call(acme_api, "put", "/api/v1/judging-budget", {"daily_budget_usd": None})
+    assert cleared.status_code == 200 and cleared.json()["daily_budget_usd"] is None
+
+
+def test_one_click_opens_the_labelling_queue_on_the_judges_disagreements_then_its_unlabelled_runs(
+        acme, acme_api, globex, openai_server):
+    judge = make_judge(acme_api, connect(acme_api, openai_server))
+    judged = [True, False, True, False, True, False]
+    labels = [True, False, False, None, None, True]
+    traces = send(acme_api, *[run(f"q{i}", wrong=not passed, started_at=f"2026-11-2{i}T10:00:00Z")
+                              for i, passed in enumerate(judged)])
+    other = send(acme_api, run("not-judged"))  # judged by nobody: never in the judge's queue
+    assert wait_until(settled(traces))
+    Score.objects.filter(trace_id=other[0]).delete()
+    for trace, label in zip(traces, labels, strict=True):
+        if label is not None:
+            acme_api.post(f"/api/v1/traces/{trace}/feedback", {"correct": label})
+    disagreeing, unlabelled = [traces[5], traces[2]], [traces[4], traces[3]]  # each newest first
+    owner = logged_in(acme.owner)
+    page = owner.get(f"/o/acme/settings/judges/{judge['id']}/").content.decode()
+    link = f"/o/acme/labelling/?scope=judge:{judge['id']}"
+    assert f'href="{link}"' in page and "the 2 runs where the judge and the team disagree" in page
+    queue = owner.get(link)
+    assert queue.status_code == 200
+    assert [str(t.id) for t in queue.context["queue"]] == disagreeing + unlabelled
+    text = queue.content.decode()
+    assert "2 runs where it and the team disagree, then 2 it judged that nobody has labelled" in text
+    assert "Team label" in text and "Every unlabelled run" in text
+    # label from the queue as the keyboard does (htmx): the next run is the queue's next, never one outside it
+    seen = []
+    for _ in range(4):
+        current = queue.context["current"]
+        seen.append(str(current.id))
+        queue = owner.post(f"/o/acme/labelling/{current.id}/label/", {"correct": "true", **{
+            k: queue.context["filters"].query().get(k, "") for k in ("agent", "assigned", "auto", "skip", "scope")}},
+            HTTP_HX_REQUEST="true")
+        assert queue.status_code == 200
+    assert seen == disagreeing + unlabelled and queue.context["current"] is None
+    assert "Nothing left in this queue" in queue.content.decode()
+    assert Evaluation.objects.get(trace_id=traces[2]).label_success is True  # relabelled: now agrees
+    # its calibration follows the labels given there: all six labelled, two still disagreeing
+    agreement = acme_api.get(f"/api/v1/judges/{judge['id']}").json()["agreement"]
+    assert agreement["n"] == 6 and sorted(agreement["disagreeing_trace_ids"]) == sorted([traces[5], traces[3]])
+    # another organisation's member: 404 on the scope, and on labelling through it
+    stranger = logged_in(globex.owner)
+    assert stranger.get(link.replace("/acme/", "/globex/")).status_code == 404
+    assert owner.get("/o/acme/labelling/?scope=judge:00000000-0000-0000-0000-000000000000").status_code == 404
+    assert owner.get("/o/acme/labelling/?scope=nonsense:1").status_code == 200  # an unknown filter is dropped
+
+
+def test_a_run_whose_late_spans_arrive_is_judged_again_once_and_the_verdict_follows(acme, acme_api, openai_server):
+    from judges.runner import judge_evaluations
+    from tests.hardening.test_stored_history import otlp_export
+
+    make_judge(acme_api, connect(acme_api, openai_server), decides_success=True)
+    trace_id = "6c9efff798038103d269b633813fc60d"
+    (trace,) = send(acme_api, run(trace_id))
+    assert wait_until(settled([trace]))
+    first = score_of(trace)
+    assert (first.passed, first.judged_spans, Evaluation.objects.get(trace_id=trace).verdict) == (True, 2, True)
+    late = otlp_export(trace_id, "00000000000000aa", parent="00000000000000ff", agent="support-bot",
+                       output=f"{WRONG}: the order was never shipped")
+    assert acme_api.post("/v1/traces", late).status_code == 200
+    assert wait_until(lambda: score_of(trace).judged_spans == 3 and score_of(trace).status == "done")
+    again = score_of(trace)
+    assert again.id == first.id and again.passed is False and len(openai_server.calls()) == 2
+    assert WRONG in openai_server.calls()[-1]["text"]  # the late span reached the judge
+    assert again.cost_usd == 2 * GPT_CALL and again.input_tokens == 2000  # both calls stay in the spend
+    evaluation = Evaluation.objects.get(trace_id=trace)
+    assert (evaluation.judge_success, evaluation.verdict, evaluation.verdict_source) == (False, False, "judge")
+    assert sum(h.successes for h in AgentHour.objects.all()) == 0  # the rollups followed the flip
+    assert judge_evaluations([evaluation.pk]) == 0  # no new span: never judged twice
+    assert len(openai_server.calls()) == 2
