@@ -12,6 +12,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,7 @@ from evaluations.engine.trace import Span
 from judges import model_client
 from judges.models import JudgingBudget, ModelConnection
 from judges.runner import endpoint_of
-from judges.selectors import day_start, spend_today
+from judges.selectors import spend_today
 from traces.models import Trace
 
 from .models import CallStatus, Replay, ReplayCall, ReplayStatus
@@ -168,12 +169,12 @@ class _Budget:
                 f"${self.organisation_limit:.4f} spent today (UTC) by its judges and replays")
 
 
-def organisation_spend_today(organisation_id: Any) -> Decimal:
-    """What the organisation's judges and replays spent on model calls today (UTC): the spend its daily judging
-    budget caps."""
-    replayed = ReplayCall.objects.filter(organisation_id=organisation_id, called_at__gte=day_start()).aggregate(
+def replay_spend_since(organisation_id: Any, since: datetime) -> Decimal:
+    """What the organisation's replays spent on model calls (answers and verdicts) since then: part of the spend its
+    daily judging budget caps (registered with judges.selectors.OTHER_SPEND)."""
+    replayed = ReplayCall.objects.filter(organisation_id=organisation_id, called_at__gte=since).aggregate(
         answers=Sum("replay_cost_usd"), verdicts=Sum("judge_cost_usd"))
-    return spend_today(organisation_id) + (replayed["answers"] or 0) + (replayed["verdicts"] or 0)
+    return (replayed["answers"] or Decimal(0)) + (replayed["verdicts"] or Decimal(0))
 
 
 def run_replay(replay_id: uuid.UUID) -> None:
@@ -189,7 +190,7 @@ def run_replay(replay_id: uuid.UUID) -> None:
         return
     limit = JudgingBudget.objects.filter(organisation_id=replay.organisation_id).values_list(
         "daily_budget_usd", flat=True).first()
-    budget = _Budget(replay, limit, organisation_spend_today(replay.organisation_id))
+    budget = _Budget(replay, limit, spend_today(replay.organisation_id))
     calls = list(ReplayCall.objects.filter(replay=replay, status=CallStatus.PENDING))
     with ThreadPoolExecutor(CONCURRENT_CALLS) as pool:
         list(pool.map(lambda call: _replay_one(replay, endpoint, budget, call), calls))

@@ -6,6 +6,7 @@ One function per figure: the API, the settings pages, the trace page and the CLI
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -38,9 +39,17 @@ def _judge_scores(organisation_id: Any, judge: Judge | None = None) -> QuerySet:
     return scores.filter(judge=judge) if judge is not None else scores
 
 
+# Other model calls the organisation's daily budget caps (experiments registers its replays): (organisation id,
+# since) -> USD. Registered by the apps above judges, which judges may not import.
+OTHER_SPEND: list[Callable[[Any, datetime], Decimal]] = []
+
+
 def spend_since(organisation_id: Any, since: datetime, judge: Judge | None = None) -> Decimal:
-    """What the judge (or all the organisation's judges) spent on calls since then, in USD."""
+    """What the judge spent on calls since then, in USD; without a judge, all the organisation's judges and the
+    other model calls its budget caps (OTHER_SPEND)."""
     total = _judge_scores(organisation_id, judge).filter(created_at__gte=since).aggregate(s=Sum("cost_usd"))["s"]
+    if judge is None:
+        total = sum((spent(organisation_id, since) for spent in OTHER_SPEND), total or Decimal(0))
     return total or Decimal(0)
 
 

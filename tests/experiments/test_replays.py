@@ -131,8 +131,8 @@ def test_recorded_calls_in_the_shapes_clients_send():
 
 def test_replays_count_against_the_organisations_daily_judging_budget_and_stop_there(acme, acme_api, model_server):
     from experiments.models import ReplayCall
-    from experiments.replays import organisation_spend_today
     from judges.models import Score
+    from judges.selectors import spend_today
     from judges.services import set_organisation_budget
     from traces.models import Trace
 
@@ -152,10 +152,13 @@ def test_replays_count_against_the_organisations_daily_judging_budget_and_stop_t
     assert all("organisation's daily judging budget" in c.error
                for c in ReplayCall.objects.filter(replay_id=body["id"], status="skipped"))
     replay_cost = Decimal("0.00015") + Decimal("0.00006")  # gpt-4o-mini, 1,000 tokens in and 100 out
-    assert organisation_spend_today(acme.organisation.id) == judged_today + made * replay_cost <= limit
+    assert spend_today(acme.organisation.id) == judged_today + made * replay_cost <= limit
+    # the judges' own budget (what their runner holds each call to) counts the replays' spend too
+    budget = acme_api.get("/api/v1/judging-budget").json()
+    assert Decimal(str(budget["spend_today_usd"])) == judged_today + made * replay_cost
 
     # the next replay starts from what the judges and the first replay spent today: no call fits any more
-    set_organisation_budget(acme.organisation, organisation_spend_today(acme.organisation.id) + Decimal("0.0001"))
+    set_organisation_budget(acme.organisation, spend_today(acme.organisation.id) + Decimal("0.0001"))
     again = replay_of(acme_api, url, traces[5:], budget_usd="5")
     assert again["status"] == "stopped" and again["results"]["skipped_for_budget"] == 1
     assert len(server.requests) == made
