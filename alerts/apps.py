@@ -7,7 +7,10 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from evaluations.signals import verdicts_saved
+        from judges.signals import scores_saved
 
         from .tasks import on_verdicts_saved
 
         verdicts_saved.connect(on_verdicts_saved, dispatch_uid="alerts-on-verdicts")
+        # a judge's pass rate is known once its scores are in, after the verdicts
+        scores_saved.connect(on_verdicts_saved, dispatch_uid="alerts-on-scores")

@@ -1,8 +1,8 @@
 """When monitors are checked and notifications sent: Celery tasks, or a background thread with no broker.
 
-Monitors are checked as verdicts are saved (the `verdicts_saved` receiver queues a check of the organisations
-concerned) and every minute by beat, the safety net that also notices silence and conditions that end with
-time. With no broker (CELERY_TASK_ALWAYS_EAGER) one daemon thread per process does the checks, woken by the
+Monitors are checked as verdicts and judges' scores are saved (the receiver of `verdicts_saved` and `scores_saved`
+queues a check of the organisations concerned) and every minute by beat, the safety net that also notices silence
+and conditions that end with time. With no broker (CELERY_TASK_ALWAYS_EAGER) one daemon thread per process does the checks, woken by the
 receiver and by itself every minute, and each delivery gets a thread of its own; never the request's thread.
 """
 
@@ -33,7 +33,8 @@ def _eager() -> bool:
 
 
 def on_verdicts_saved(sender: Any = None, organisation_ids: Any = (), **_: Any) -> None:
-    """Queue a check of the monitors of the organisations whose verdicts were just saved. Never raises."""
+    """Queue a check of the monitors of the organisations whose verdicts (or judges' scores) were just saved. Never
+    raises."""
     try:
         queue_evaluation(set(organisation_ids))
     except Exception:  # a receiver must not fail the evaluation that sent it

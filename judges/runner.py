@@ -34,6 +34,7 @@ from traces.models import Trace
 from . import model_client, prompts
 from .models import Judge, Mode, ModelConnection, Score, ScoreStatus, Source
 from .selectors import organisation_budget, spend_today
+from .signals import scores_saved
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,11 @@ def judge_evaluations(evaluation_ids: Iterable[int], *, judge_ids: Iterable[uuid
                     endpoint = endpoint_of(judge.connection)
                     clients[judge.connection_id] = (endpoint, model_client.client_for(endpoint))
                 jobs.append(_Job(score, judge, traces[evaluation.trace_id], *clients[judge.connection_id]))
-        return _run_all(jobs) if jobs else 0
+        if not jobs:
+            return 0
+        made = _run_all(jobs)
+        scores_saved.send(sender=judge_evaluations, organisation_ids={job.judge.organisation_id for job in jobs})
+        return made
     finally:
         for _, client in clients.values():
             client.close()

@@ -475,3 +475,22 @@ def test_a_run_whose_late_spans_arrive_is_judged_again_once_and_the_verdict_foll
     assert sum(h.successes for h in AgentHour.objects.all()) == 0  # the rollups followed the flip
     assert judge_evaluations([evaluation.pk]) == 0  # no new span: never judged twice
     assert len(openai_server.calls()) == 2
+
+
+def test_finished_scores_are_announced_to_the_apps_above(acme, acme_api, openai_server):
+    """Alerts' judge pass-rate monitors are checked as scores land, not only by beat's minute (judges.signals)."""
+    from judges.signals import scores_saved
+
+    heard = []
+
+    def listen(sender, organisation_ids, **kwargs):
+        heard.append((set(organisation_ids), list(Score.objects.values_list("status", flat=True))))
+
+    scores_saved.connect(listen, dispatch_uid="test-listen")
+    try:
+        make_judge(acme_api, connect(acme_api, openai_server))
+        send(acme_api, run("announced"))
+        assert wait_until(lambda: heard)
+    finally:
+        scores_saved.disconnect(dispatch_uid="test-listen")
+    assert heard == [({acme.organisation.id}, ["done"])]  # once, after the score was stored
