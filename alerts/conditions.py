@@ -19,6 +19,7 @@ from django.db.models import Count, Q
 
 from arcweb.windows import Window
 from evaluations.engine import reliability
+from evaluations.engine.compliance import SEVERITIES
 from evaluations.engine.reliability import WindowCounts
 from evaluations.figures import window_counts
 from evaluations.models import Evaluation, EvaluationStatus, FailurePattern, PatternStatus
@@ -27,7 +28,7 @@ from traces.models import Agent
 from traces.verdicts import verdict_q
 
 from .excerpts import excerpt
-from .models import SEVERITIES, Monitor, MonitorKind
+from .models import Monitor, MonitorKind
 
 EVIDENCE_RUNS = 10  # runs linked from an alert
 COST_HISTORY = timedelta(days=7)  # what a cost spike is measured against: the week before the window

@@ -12,10 +12,9 @@ from django.utils import timezone
 from arcweb.encryption import SealedTextField
 from arcweb.models import Organisation
 from arcweb.tenancy import TenantManager
+from evaluations.engine.compliance import SEVERITIES
 from evaluations.models import Baseline, FailurePattern
 from traces.models import Agent
-
-SEVERITIES = ("info", "low", "medium", "high", "critical")  # the engine's compliance severities, mildest first
 
 
 class MonitorKind(models.TextChoices):
@@ -29,12 +28,8 @@ class MonitorKind(models.TextChoices):
     JUDGE_PASS_RATE = "judge_pass_rate", "Judge score pass rate drop"
 
 
-class Severity(models.TextChoices):
-    INFO = "info", "Info"
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+# The engine's compliance severities, mildest first (Severity.HIGH == "high", labelled "High").
+Severity = models.TextChoices("Severity", [(name.upper(), name) for name in SEVERITIES])
 
 
 class WebhookFormat(models.TextChoices):
