@@ -41,13 +41,18 @@ def add_feedback(*, evaluation: Evaluation, author=None, source: str = "web", co
                                        author=author, source=source, correct=correct, score=score, label=label,
                                        notes=notes[:10_000])
     if correct is not None and correct != evaluation.label_success:
-        before = evaluation.verdict
-        evaluation.label_success = correct
-        rollup = RollupDeltas()
-        rollup.flip_verdict(evaluation, before, evaluation.verdict)
-        evaluation.save(update_fields=["label_success"])
-        rollup.save()
+        _set_verdict_input(evaluation, "label_success", correct)
     return feedback
+
+
+def _set_verdict_input(evaluation: Evaluation, field: str, value: bool | None) -> None:
+    """Store a label or a judge's verdict; the rollups follow the run's verdict if it flips."""
+    before = evaluation.verdict
+    setattr(evaluation, field, value)
+    rollup = RollupDeltas()
+    rollup.flip_verdict(evaluation, before, evaluation.verdict)
+    evaluation.save(update_fields=[field])
+    rollup.save()
 
 
 def assign_run(*, organisation, trace, assignee_id: str, by) -> LabelAssignment | None:
@@ -70,9 +75,4 @@ def record_judge_verdict(*, evaluation_id: int, passed: bool | None) -> None:
     evaluation = Evaluation.objects.select_for_update().filter(pk=evaluation_id).first()
     if evaluation is None or evaluation.judge_success == passed:
         return
-    before = evaluation.verdict
-    evaluation.judge_success = passed
-    rollup = RollupDeltas()
-    rollup.flip_verdict(evaluation, before, evaluation.verdict)
-    evaluation.save(update_fields=["judge_success"])
-    rollup.save()
+    _set_verdict_input(evaluation, "judge_success", passed)
